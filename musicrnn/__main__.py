@@ -1,0 +1,3 @@
+from musicrnn.cli import main
+
+raise SystemExit(main())
