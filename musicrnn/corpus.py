@@ -1,0 +1,427 @@
+"""Corpus sources and cleaning: IrishMAN JSON, `.abc` files and music21's bundled tunes → clean ABC tunes.
+
+Cleaning keeps what the model should learn (the musical header and the body) and drops the rest, and
+normalizes dialect differences that are not music, so a model trained on one collection reads another.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from musicrnn.errors import CorpusError
+
+ABC_KEY = "abc notation"
+# Header fields kept (in this order) when present; the rest of the header is natural language or layout.
+KEPT_HEADER = ("L", "M", "K")
+OPTIONAL_HEADER = ("R", "Q")
+# Inline field lines in the body that change the music; others (T:, W:, w:, N:, P:...) are dropped.
+BODY_FIELDS = {"K", "M", "L"}
+
+_FIELD_RE = re.compile(r"^([A-Za-z\+]):(.*)$")
+_X_RE = re.compile(r"^X:", re.MULTILINE)
+_SPACES_RE = re.compile(r" {2,}")
+_QUOTED_RE = re.compile(r'"([^"\n]*)"')
+# A guitar chord symbol: root, optional accidental, quality, optional bass note ("Am7", "D/F#", "Bbmaj7").
+_CHORD_RE = re.compile(
+    r"^\(?[A-G][#b♯♭]?(?:m|min|maj|M|dim|aug|sus|add|\+|o|ø)?\d*(?:(?:sus|add|maj|b|#)\d+)*"
+    r"(?:/[A-Ga-g][#b]?)?\)?$"
+)
+_MODES = {
+    "": "", "maj": "", "major": "", "ion": "", "ionian": "",
+    "m": "m", "min": "m", "minor": "m", "aeo": "m", "aeolian": "m",
+    "dor": "dor", "dorian": "dor", "mix": "mix", "mixolydian": "mix",
+    "lyd": "lyd", "lydian": "lyd", "phr": "phr", "phrygian": "phr", "loc": "loc", "locrian": "loc",
+}
+_KEY_RE = re.compile(r"^\s*([A-Ga-g])\s*([#b]?)\s*([A-Za-z]*)\s*(.*)$")
+# Characters the model learns: printable ASCII and newline. Everything else is dropped and counted.
+ALPHABET = frozenset(chr(c) for c in range(32, 127)) | {"\n"}
+
+
+@dataclass
+class CleanReport:
+    """What cleaning dropped and changed, as counts."""
+
+    tunes_in: int = 0
+    tunes_kept: int = 0
+    dropped: Counter = field(default_factory=Counter)  # why whole tunes were dropped
+    fields_dropped: Counter = field(default_factory=Counter)  # header/body field letters removed
+    changed: Counter = field(default_factory=Counter)  # normalizations applied, by kind
+
+    def merge(self, other: "CleanReport") -> None:
+        self.tunes_in += other.tunes_in
+        self.tunes_kept += other.tunes_kept
+        self.dropped.update(other.dropped)
+        self.fields_dropped.update(other.fields_dropped)
+        self.changed.update(other.changed)
+
+    def to_dict(self) -> dict:
+        return {
+            "tunes_in": self.tunes_in,
+            "tunes_kept": self.tunes_kept,
+            "dropped": dict(self.dropped.most_common()),
+            "fields_dropped": dict(self.fields_dropped.most_common()),
+            "changed": dict(self.changed.most_common()),
+        }
+
+
+@dataclass
+class RawCorpus:
+    """Tunes as read from a source, before cleaning; `val` is None when the source has no split."""
+
+    source: str
+    train: list[str]
+    val: list[str] | None
+    files: list[str]
+
+
+# ---------------------------------------------------------------------------------------------- reading
+
+
+def read_text(path: Path) -> str:
+    """UTF-8, falling back to Latin-1 (older collections), with a clear error for a missing file."""
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise CorpusError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise CorpusError(f"{path}: is a folder, expected a file") from None
+    except OSError as e:
+        raise CorpusError(f"{path}: cannot read ({e.strerror})") from None
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("latin-1")
+
+
+def split_abc(text: str) -> list[str]:
+    """Split a multi-tune ABC file at its `X:` lines; text before the first `X:` (file header) is dropped."""
+    starts = [m.start() for m in _X_RE.finditer(text)]
+    return [text[a:b] for a, b in zip(starts, starts[1:] + [len(text)])]
+
+
+def read_irishman_json(path: Path) -> list[str]:
+    """Read one IrishMAN-format file: a JSON list of objects with the key "abc notation"."""
+    text = read_text(path)
+    try:
+        records = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise CorpusError(f"{path}: malformed JSON at line {e.lineno}, column {e.colno}: {e.msg}") from None
+    if not isinstance(records, list):
+        raise CorpusError(f"{path}: expected a JSON list of records, found {type(records).__name__}")
+    tunes = []
+    for i, rec in enumerate(records):
+        if not isinstance(rec, dict) or ABC_KEY not in rec:
+            raise CorpusError(f'{path}: record {i} has no "{ABC_KEY}" field')
+        abc = rec[ABC_KEY]
+        if not isinstance(abc, str):
+            raise CorpusError(f'{path}: record {i}: "{ABC_KEY}" is {type(abc).__name__}, expected text')
+        tunes.append(abc)
+    return tunes
+
+
+def music21_corpus_dir() -> Path:
+    import music21
+
+    return Path(music21.__file__).parent / "corpus"
+
+
+def _abc_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".abc" and p.is_file())
+
+
+def read_source(src: str | os.PathLike | None = "music21") -> RawCorpus:
+    """Read tunes from `music21` (bundled tunes), an IrishMAN folder or `.json`, or an `.abc` file or folder."""
+    src = "music21" if src in (None, "") else src
+    if str(src) == "music21":
+        files = _abc_files(music21_corpus_dir())
+        tunes = [t for f in files for t in split_abc(read_text(f))]
+        return RawCorpus("music21", tunes, None, [str(f) for f in files])
+    path = Path(src).expanduser()
+    if not path.exists():
+        raise CorpusError(f"{path}: no such file or folder (expected 'music21', an IrishMAN folder, .json or .abc)")
+    if path.is_dir():
+        train_json, val_json = path / "train.json", path / "validation.json"
+        if train_json.exists():
+            val = read_irishman_json(val_json) if val_json.exists() else None
+            files = [str(train_json)] + ([str(val_json)] if val is not None else [])
+            return RawCorpus(str(path), read_irishman_json(train_json), val, files)
+        files = _abc_files(path)
+        if not files:
+            raise CorpusError(f"{path}: folder holds neither train.json nor any .abc file")
+        tunes = [t for f in files for t in split_abc(read_text(f))]
+        return RawCorpus(str(path), tunes, None, [str(f) for f in files])
+    if path.suffix.lower() == ".json":
+        return RawCorpus(str(path), read_irishman_json(path), None, [str(path)])
+    return RawCorpus(str(path), split_abc(read_text(path)), None, [str(path)])
+
+
+def source_fingerprint(raw: RawCorpus) -> str:
+    """A short hash of the source's content (not its path or mtime): the key of the encoding cache."""
+    h = hashlib.sha256()
+    for part in (raw.train, raw.val or []):
+        for t in part:
+            h.update(t.encode("utf-8", "surrogatepass"))
+            h.update(b"\x00")
+        h.update(b"\x01")
+    return h.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------------------------- cleaning
+
+
+def normalize_key(value: str) -> str:
+    """`D Major` → `D`, `A Dorian` → `Ador`, `E minor` → `Em`; clefs and other modifiers are dropped."""
+    v = value.strip()
+    low = v.lower()
+    if low in ("", "none") or low.startswith("hp"):
+        return v.replace(" ", "") if low.startswith("hp") else ("none" if low == "none" else "C")
+    m = _KEY_RE.match(v)
+    if not m:
+        return v
+    tonic, acc, mode, _rest = m.groups()
+    mode_l = mode.lower()
+    if mode_l not in _MODES:
+        # "Dmajor" style without a space, or unknown word: try the first three letters of a mode
+        mode_l = mode_l[:3] if mode_l[:3] in _MODES else ""
+    return tonic.upper() + acc + _MODES[mode_l]
+
+
+def normalize_meter(value: str) -> str:
+    v = value.replace(" ", "")
+    return {"C": "4/4", "C|": "2/2"}.get(v, v)
+
+
+def default_unit(meter: str | None) -> str:
+    """ABC's rule for a missing L:, 1/16 for meters below 3/4, else 1/8."""
+    try:
+        num, den = meter.split("/")
+        return "1/16" if int(num) / int(den) < 0.75 else "1/8"
+    except (AttributeError, ValueError, ZeroDivisionError):
+        return "1/8"
+
+
+def _strip_annotations(line: str, report: CleanReport) -> str:
+    """Keep chord symbols; drop text annotations ("^text", "_text", fingerings) inside quotes."""
+
+    def repl(m: re.Match) -> str:
+        inner = m.group(1).strip()
+        if _CHORD_RE.match(inner):
+            return m.group(0)
+        report.changed["annotations_dropped"] += 1
+        return ""
+
+    return _QUOTED_RE.sub(repl, line) if '"' in line else line
+
+
+def _clean_body_line(line: str, report: CleanReport) -> str:
+    if "%" in line:
+        line = line[: line.index("%")]
+        report.changed["comments_dropped"] += 1
+    line = line.rstrip()
+    if line.endswith("\\"):  # score line continuation: layout, not music
+        line = line[:-1].rstrip()
+        report.changed["continuations_dropped"] += 1
+    if line.endswith("!") and line.count("!") % 2 == 1:  # ABC 1.6 line-break marker
+        line = line[:-1].rstrip()
+        report.changed["bang_linebreaks_dropped"] += 1
+    line = _strip_annotations(line, report)
+    if "  " in line:  # runs of spaces only affect beaming like one space does
+        line = _SPACES_RE.sub(" ", line)
+        report.changed["spaces_collapsed"] += 1
+    if any(c not in ALPHABET for c in line):
+        kept = "".join(c for c in line if c in ALPHABET)
+        report.changed["chars_dropped"] += len(line) - len(kept)
+        line = kept
+    return line.rstrip()
+
+
+def clean_tune(text: str, report: CleanReport, keep_optional: bool = False) -> str | None:
+    """Clean one tune (its text from `X:` on); None when nothing musical is left. Updates `report`."""
+    header: dict[str, str] = {}
+    body: list[str] = []
+    in_body = False
+    for raw_line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+        line = raw_line.strip()
+        if not line:
+            continue
+        if line.startswith("%"):
+            report.changed["comments_dropped"] += 1
+            continue
+        m = _FIELD_RE.match(line)
+        # In the body, "A:" to "G:" (and lowercase) can be a note before a repeat sign ("d:|"), not a field.
+        if m and not (in_body and line[0] in "ABCDEFGabcdefg"):
+            letter, value = m.group(1), m.group(2)
+            if "%" in value:
+                value = value[: value.index("%")]
+            value = value.strip()
+            if letter == "X":
+                continue
+            if not in_body:
+                if letter == "K":
+                    header["K"] = value
+                    in_body = True
+                elif letter in KEPT_HEADER or (keep_optional and letter in OPTIONAL_HEADER):
+                    header.setdefault(letter, value)
+                else:
+                    report.fields_dropped[letter] += 1
+                continue
+            if letter in BODY_FIELDS:
+                if letter == "K":
+                    value = normalize_key(value)
+                elif letter == "M":
+                    value = normalize_meter(value)
+                body.append(f"{letter}:{value.replace(' ', '') if letter == 'L' else value}")
+            else:
+                report.fields_dropped[letter] += 1
+            continue
+        if not in_body:
+            # music before any K: line (the K: is missing): treat as body, with a default key
+            header.setdefault("K", "C")
+            report.changed["missing_key_added"] += 1
+            in_body = True
+        cleaned = _clean_body_line(line, report)
+        if cleaned:
+            body.append(cleaned)
+    if not in_body:
+        report.dropped["no_key_or_body"] += 1
+        return None
+    # A body of only inline field lines (no notes) is not a tune.
+    if not any(not _FIELD_RE.match(b) for b in body):
+        report.dropped["empty_body"] += 1
+        return None
+    out = ["X:1"]
+    meter = header.get("M")
+    if meter is not None:
+        nm = normalize_meter(meter)
+        if nm != meter:
+            report.changed["meter_normalized"] += 1
+        meter = nm
+    unit = header.get("L")
+    if unit is None:
+        unit = default_unit(meter)
+        report.changed["unit_added"] += 1
+    out.append("L:" + unit.replace(" ", ""))
+    if meter is not None:
+        out.append("M:" + meter)
+    if keep_optional:
+        for f in OPTIONAL_HEADER:
+            if f in header:
+                out.append(f"{f}:{header[f]}")
+    key = normalize_key(header["K"])
+    if key != header["K"]:
+        report.changed["key_normalized"] += 1
+    out.append("K:" + key)
+    out.extend(body)
+    return "\n".join(out)
+
+
+def _looks_clean(text: str) -> bool:
+    """Fast path for sources already in the clean form (IrishMAN): no work beyond this check."""
+    return (
+        text.startswith("X:1\nL:")
+        and "%" not in text
+        and '"' not in text
+        and "\\" not in text
+        and "\r" not in text
+        and "\n\n" not in text
+        and not text.endswith("\n")
+        and text.isascii()
+        and "\t" not in text
+        and "!\n" not in text
+        and not text.endswith("!")
+        and " \n" not in text
+        and "  " not in text
+        and "\nT:" not in text
+        and "\nw:" not in text
+        and "\nW:" not in text
+        and "\nN:" not in text
+    )
+
+
+def clean_tunes(tunes: list[str], keep_optional: bool = False, report: CleanReport | None = None) -> tuple[list[str], CleanReport]:
+    """Clean a list of tunes, dropping empty ones and exact duplicates; returns (tunes, report)."""
+    report = report or CleanReport()
+    seen: set[str] = set()
+    out = []
+    for t in tunes:
+        report.tunes_in += 1
+        c = t if (not keep_optional and _looks_clean(t) and _header_ok(t)) else clean_tune(t, report, keep_optional)
+        if c is None:
+            continue
+        if c in seen:
+            report.dropped["duplicate"] += 1
+            continue
+        seen.add(c)
+        out.append(c)
+    report.tunes_kept += len(out)
+    return out, report
+
+
+def _header_ok(t: str) -> bool:
+    lines = t.split("\n", 4)
+    if len(lines) < 5 or not lines[2].startswith("M:") or not lines[3].startswith("K:"):
+        return False
+    return normalize_key(lines[3][2:]) == lines[3][2:] and normalize_meter(lines[2][2:]) == lines[2][2:]
+
+
+def is_validation(tune: str, val_fraction: float) -> bool:
+    """Deterministic split by content: the same tune lands on the same side whatever the order or source."""
+    h = int.from_bytes(hashlib.blake2b(tune.encode(), digest_size=8).digest(), "big")
+    return (h % 10_000) < val_fraction * 10_000
+
+
+@dataclass
+class Corpus:
+    """Clean tunes split into train and validation, with the cleaning report."""
+
+    source: str
+    fingerprint: str
+    train: list[str]
+    val: list[str]
+    report: CleanReport
+    split: str  # "source" (IrishMAN's own) or "hash:<fraction>"
+
+    @property
+    def all_tunes(self) -> list[str]:
+        return self.train + self.val
+
+    def describe(self) -> dict:
+        return {
+            "source": self.source,
+            "fingerprint": self.fingerprint,
+            "split": self.split,
+            "train_tunes": len(self.train),
+            "val_tunes": len(self.val),
+            "train_chars": sum(len(t) for t in self.train),
+            "val_chars": sum(len(t) for t in self.val),
+            "cleaning": self.report.to_dict(),
+        }
+
+
+def load_corpus(src: str | os.PathLike | None = "music21", val_fraction: float = 0.05, keep_optional: bool = False) -> Corpus:
+    """Read, clean and split a source. Errors name the file and record; an empty corpus is an error."""
+    return clean_corpus(read_source(src), val_fraction, keep_optional)
+
+
+def clean_corpus(raw: RawCorpus, val_fraction: float = 0.05, keep_optional: bool = False) -> Corpus:
+    """Clean and split tunes already read (IrishMAN's own split when it has one, else by content hash)."""
+    report = CleanReport()
+    if raw.val is not None:
+        train, _ = clean_tunes(raw.train, keep_optional, report)
+        val, _ = clean_tunes(raw.val, keep_optional, report)
+        split = "source"
+    else:
+        tunes, _ = clean_tunes(raw.train, keep_optional, report)
+        train, val = [], []
+        for t in tunes:
+            (val if is_validation(t, val_fraction) else train).append(t)
+        split = f"hash:{val_fraction}"
+    if not train and not val:
+        where = ", ".join(raw.files[:3]) + (" …" if len(raw.files) > 3 else "")
+        raise CorpusError(f"{raw.source}: no tunes found after cleaning (read {report.tunes_in} from {where or 'nothing'})")
+    return Corpus(raw.source, source_fingerprint(raw), train, val, report, split)

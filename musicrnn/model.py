@@ -1,0 +1,86 @@
+"""The model: embedding → stacked LSTM (or GRU) → dropout → linear, configured by one dataclass."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, fields
+
+import torch
+from torch import nn
+
+
+@dataclass
+class ModelConfig:
+    vocab_size: int = 96
+    cell: str = "lstm"  # "lstm" or "gru"
+    embedding_dim: int = 256
+    hidden_size: int = 512
+    layers: int = 2
+    dropout: float = 0.3
+
+    def __post_init__(self):
+        if self.cell not in ("lstm", "gru"):
+            raise ValueError(f"cell must be 'lstm' or 'gru', not {self.cell!r}")
+        for name in ("vocab_size", "embedding_dim", "hidden_size", "layers"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be at least 1, not {getattr(self, name)}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), not {self.dropout}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "ModelConfig":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+class CharRNN(nn.Module):
+    """Character-level recurrent language model; `forward` returns logits and the new recurrent state."""
+
+    def __init__(self, cfg: ModelConfig):
+        super().__init__()
+        self.cfg = cfg
+        self.embed = nn.Embedding(cfg.vocab_size, cfg.embedding_dim)
+        rnn = nn.LSTM if cfg.cell == "lstm" else nn.GRU
+        self.rnn = rnn(
+            cfg.embedding_dim, cfg.hidden_size, num_layers=cfg.layers, batch_first=True,
+            dropout=cfg.dropout if cfg.layers > 1 else 0.0,
+        )
+        self.drop = nn.Dropout(cfg.dropout)
+        self.head = nn.Linear(cfg.hidden_size, cfg.vocab_size)
+
+    def forward(self, x: torch.Tensor, state=None):
+        """x: (batch, time) ids → logits (batch, time, vocab), state."""
+        h, state = self.rnn(self.embed(x), state)
+        return self.head(self.drop(h)), state
+
+    def num_parameters(self) -> int:
+        return sum(p.numel() for p in self.parameters())
+
+
+def pick_device(name: str | None = "auto") -> torch.device:
+    """`auto` takes CUDA, then Apple's MPS, then the CPU."""
+    if name in (None, "", "auto"):
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    dev = torch.device(name)
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device 'cuda' asked for, but no CUDA GPU is available")
+    return dev
+
+
+def device_label(dev: torch.device) -> str:
+    """Human-readable device name for the UI and logs ("NVIDIA H100 80GB HBM3", "CPU (2 threads)")."""
+    if dev.type == "cuda":
+        return torch.cuda.get_device_name(dev)
+    if dev.type == "mps":
+        return "Apple GPU (MPS)"
+    return f"CPU ({torch.get_num_threads()} threads)"
+
+
+def autocast(dev: torch.device):
+    """bf16 autocast on CUDA; a no-op elsewhere (CPU bf16 LSTMs are slower, and MPS support varies)."""
+    return torch.autocast("cuda", dtype=torch.bfloat16) if dev.type == "cuda" else torch.autocast("cpu", enabled=False)
