@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import threading
 
@@ -97,6 +98,8 @@ def cmd_train(args) -> int:
     except KeyboardInterrupt:
         print(f"\nstopped; resume with: python -m musicrnn train --out {cfg.out} --resume", file=sys.stderr)
         return 130
+    if os.environ.get("RANK", "0") != "0":
+        return 0  # under torchrun, rank 0 reports for everyone
     if args.json:
         _print_json(summary)
     else:

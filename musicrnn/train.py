@@ -261,7 +261,11 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
 
     torch.manual_seed(cfg.seed + rank)
     random.seed(cfg.seed + rank)
+    if world > 1 and not is_main:
+        dist.barrier()  # rank 0 prepares (and caches) the data first; the others then read the cache
     data = prepared or prepare(cfg.data, val_fraction=cfg.val_fraction)
+    if world > 1 and is_main:
+        dist.barrier()
     vocab = data.vocab
     if resume_ckpt is not None and resume_ckpt["vocab"] != vocab.tokens:
         raise TrainingError(f"cannot resume: the data at {cfg.data!r} has a different vocabulary than the run")

@@ -1,0 +1,66 @@
+import json
+import subprocess
+import sys
+
+import pytest
+
+from musicrnn.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_stats_json(capsys, oneills_abc):
+    code, out, err = run(capsys, "stats", "--data", str(oneills_abc), "--json", "--max-len", "300")
+    assert code == 0
+    s = json.loads(out)
+    assert s["tunes"] == 50 and s["padding"]["max_len"] == 300
+    assert set(s["length"]) == {"min", "median", "mean", "p95", "max"}
+    assert s["meters"] and s["keys"] and s["unit_lengths"]["1/16"] > 0
+
+
+def test_generate_json_is_reproducible(capsys, tiny_run):
+    args = ("generate", "--checkpoint", str(tiny_run / "best.pt"), "-n", "3", "--seed", "7", "--meter", "6/8",
+            "--unit", "1/8", "--key", "D", "--max-chars", "80", "--json")
+    code, out1, _ = run(capsys, *args)
+    code2, out2, _ = run(capsys, *args)
+    assert code == code2 == 0 and out1 == out2
+    tunes = json.loads(out1)
+    assert len(tunes) == 3 and all(t["abc"].startswith("X:1\nL:1/8\nM:6/8\nK:D\n") for t in tunes)
+    assert {t["seed"] for t in tunes} == {7}
+
+
+def test_generate_unknown_prime_char(capsys, tiny_run):
+    code, out, err = run(capsys, "generate", "--checkpoint", str(tiny_run), "--prime", "G€A", "--json")
+    assert code == 2 and out == "" and "'€'" in err and "Traceback" not in err
+
+
+def test_evaluate_json(capsys, tiny_run, small_abc_corpus):
+    code, out, _ = run(capsys, "evaluate", "--checkpoint", str(tiny_run), "--data", str(small_abc_corpus), "--json",
+                       "--split", "val")
+    res = json.loads(out)
+    assert code == 0 and {"bpc", "loss", "accuracy", "chars", "tunes", "skipped_chars"} <= set(res)
+    assert res["tunes"] > 5 and res["bpc"] == pytest.approx(res["loss"] / 0.6931471805599453)
+
+
+@pytest.mark.parametrize("argv,needle", [
+    (["stats", "--data", "/no/such/dir"], "/no/such/dir: no such file"),
+    (["generate", "--checkpoint", "/no/model.pt"], "/no/model.pt: no such checkpoint"),
+    (["train", "--data", "music21", "--preset", "tiny", "--out", "{tmp}/r", "--resume"], "nothing to resume"),
+])
+def test_errors_are_one_clear_line(tmp_path, argv, needle):
+    argv = [a.replace("{tmp}", str(tmp_path)) for a in argv]
+    r = subprocess.run([sys.executable, "-m", "musicrnn", *argv], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and needle in r.stderr and "Traceback" not in r.stderr and r.stdout == ""
+
+
+def test_train_cli_writes_checkpoint(tmp_path, small_abc_corpus):
+    r = subprocess.run([sys.executable, "-m", "musicrnn", "train", "--data", str(small_abc_corpus), "--preset", "tiny",
+                        "--max-steps", "10", "--eval-every", "10", "--out", str(tmp_path / "cli"), "--json"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    summary = json.loads(r.stdout)
+    assert summary["step"] == 10 and (tmp_path / "cli" / "best.pt").exists()
