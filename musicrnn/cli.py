@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import threading
 
@@ -87,6 +88,15 @@ def cmd_train(args) -> int:
         raise MusicRNNError(str(e)) from None
     cb = None if args.json else _progress_callback(cfg.max_steps)
     stop = threading.Event()
+
+    def on_sigint(signum, frame):
+        if stop.is_set():  # a second Ctrl-C: leave now
+            raise KeyboardInterrupt
+        stop.set()
+        print("\nstopping after this step (saving last.pt); Ctrl-C again to leave at once", file=sys.stderr)
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, on_sigint)
     try:
         overrides = None
         if args.resume:
@@ -103,6 +113,8 @@ def cmd_train(args) -> int:
     if args.json:
         _print_json(summary)
     else:
+        if summary["status"] == "stopped":
+            print(f"resume with: python -m musicrnn train --out {cfg.out} --resume", file=sys.stderr)
         print(f"{summary['status']} after {summary['step']} steps: best val bpc {summary['best_val_bpc']:.3f} "
               f"(step {summary['best_step']}); checkpoint {cfg.out}/best.pt", file=sys.stderr)
     return 0
