@@ -55,8 +55,12 @@ def _filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None)
 
 @torch.inference_mode()
 def sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", temperature: float = 1.0,
-           top_k: int | None = None, top_p: float | None = None, seed: int = 0, max_chars: int = 1000) -> list[Sample]:
-    """Sample `n` tunes in one batch; each stops at its own `<eos>` or after `max_chars` new characters."""
+           top_k: int | None = None, top_p: float | None = None, seed: int = 0, max_chars: int = 1000,
+           stop_at_eos: bool = True) -> list[Sample]:
+    """Sample `n` tunes in one batch; each stops at its own `<eos>` or after `max_chars` new characters.
+
+    `stop_at_eos=False` always runs `max_chars` steps (for timing); the text still ends at the first `<eos>`.
+    """
     if temperature <= 0:
         raise ValueError(f"temperature must be above 0, not {temperature}")
     if n < 1:
@@ -75,20 +79,22 @@ def sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", te
     logits = logits[:, -1]
     out = torch.zeros(n, max_chars, dtype=torch.long, device=device)
     done = torch.zeros(n, dtype=torch.bool, device=device)
-    length = torch.full((n,), max_chars, dtype=torch.long, device=device)
+    steps = max_chars
     for t in range(max_chars):
         probs = torch.softmax(_filter_logits(logits.float() / temperature, top_k, top_p), dim=-1)
-        nxt = torch.multinomial(probs, 1, generator=gen).squeeze(1)
-        nxt = nxt.masked_fill(done, 0)
+        nxt = torch.multinomial(probs, 1, generator=gen).squeeze(1).masked_fill_(done, 0)
         out[:, t] = nxt
-        newly = (nxt == 0) & ~done
-        length[newly] = t
-        done |= newly
+        done |= nxt == 0
         # Checking every 16 steps keeps the GPU from syncing on every character.
-        if t % 16 == 15 and bool(done.all()):
+        if stop_at_eos and t % 16 == 15 and bool(done.all()):
+            steps = t + 1
             break
         logits, state = model(nxt.unsqueeze(1), state)
         logits = logits[:, -1]
     model.train(was_training)
-    out, length, done = out.cpu().tolist(), length.cpu().tolist(), done.cpu().tolist()
-    return [Sample(prime + vocab.decode(row[:ln]), ended, seed) for row, ln, ended in zip(out, length, done)]
+    rows = out[:, :steps].cpu().tolist()
+    result = []
+    for row in rows:
+        ended = 0 in row
+        result.append(Sample(prime + vocab.decode(row[: row.index(0)] if ended else row), ended, seed))
+    return result

@@ -1,0 +1,138 @@
+"""Build the model card of a trained model: `card.json`, `README.md` and `curves.png` in the checkpoint folder.
+
+Every figure is measured here, from the checkpoint and its run folder:
+    python benchmarks/model_card.py --checkpoint checkpoints/default --run checkpoints/default --data music21 \
+        --command "python -m musicrnn train ..."
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import lzma
+import os
+import time
+from pathlib import Path
+
+from common import machine
+
+SAMPLE_PRIMES = [("reel", dict(meter="4/4", unit="1/8", key="D")), ("jig", dict(meter="6/8", unit="1/8", key="G")),
+                 ("hornpipe", dict(meter="4/4", unit="1/8", key="A")), ("slip jig", dict(meter="9/8", unit="1/8", key="Edor")),
+                 ("waltz", dict(meter="3/4", unit="1/8", key="F")), ("polka", dict(meter="2/4", unit="1/8", key="Ador"))]
+
+
+def xz_bpc(train: list[str], val: list[str]) -> float:
+    """Bits per character `xz -9` needs for the validation tunes given the training tunes."""
+    a = "\x00".join(train).encode() + b"\x00"
+    b = "\x00".join(val).encode() + b"\x00"
+    both = len(lzma.compress(a + b, preset=9 | lzma.PRESET_EXTREME))
+    alone = len(lzma.compress(a, preset=9 | lzma.PRESET_EXTREME))
+    return (both - alone) * 8 / len(b)
+
+
+def curves_png(metrics: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    tr = [e for e in metrics if e["kind"] == "train"]
+    va = [e for e in metrics if e["kind"] == "val"]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    ax1.plot([e["step"] for e in tr], [e["bpc"] for e in tr], label="train", lw=0.8)
+    ax1.plot([e["step"] for e in va], [e["val_bpc"] for e in va], "o-", label="validation")
+    ax1.set(xlabel="step", ylabel="bits per character", title="Loss", ylim=(1.0, 3.0))
+    ax2.plot([e["step"] for e in tr], [e["accuracy"] for e in tr], label="train", lw=0.8)
+    ax2.plot([e["step"] for e in va], [e["val_accuracy"] for e in va], "o-", label="validation")
+    ax2.set(xlabel="step", ylabel="next-character accuracy", title="Accuracy")
+    for ax in (ax1, ax2):
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def wall_time(run: Path) -> float | None:
+    """Training time over all legs of a resumed run (last.pt carries the running total)."""
+    import torch
+
+    try:
+        return round(torch.load(run / "last.pt", weights_only=True)["trainer"]["elapsed_s"], 1)
+    except (OSError, KeyError, RuntimeError):
+        return None
+
+
+def speed(model, vocab) -> dict:
+    from musicrnn.sample import sample
+
+    out = {}
+    for n in (1, 16):
+        sample(model, vocab, n, seed=0, max_chars=20, stop_at_eos=False)  # warm-up
+        times = []
+        for r in range(3):
+            t0 = time.perf_counter()
+            sample(model, vocab, n, seed=r, max_chars=300, stop_at_eos=False)
+            times.append(time.perf_counter() - t0)
+        out[f"tunes_{n}_300_chars_s"] = round(sorted(times)[1], 3)
+    return out
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--checkpoint", required=True)
+    ap.add_argument("--run", required=True, help="run folder with run.json and metrics.jsonl")
+    ap.add_argument("--data", default="music21")
+    ap.add_argument("--command", required=True, help="the exact training command")
+    ap.add_argument("--music-n", type=int, default=64)
+    a = ap.parse_args()
+
+    import torch
+
+    from music_quality import measure as music_measure
+    from musicrnn.checkpoint import load_model, resolve
+    from musicrnn.corpus import load_corpus
+    from musicrnn.evaluate import evaluate_source
+    from musicrnn.sample import build_prime, sample
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    folder = Path(a.checkpoint)
+    model, vocab, ckpt = load_model(a.checkpoint, "cpu")
+    run = Path(a.run)
+    status = json.loads((run / "run.json").read_text())
+    metrics = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines() if l.strip()]
+    val_fraction = ckpt["train_config"].get("val_fraction", 0.05)
+    corpus = load_corpus(a.data, val_fraction=val_fraction)
+
+    evaluation = evaluate_source(model, vocab, a.data, val_fraction=val_fraction)
+    xz = xz_bpc(corpus.train, corpus.val)
+    music = music_measure(a.checkpoint, a.data, n=a.music_n, temperature=1.0, seed=1, max_chars=1500)
+    samples = []
+    for i, (name, prime) in enumerate(SAMPLE_PRIMES):
+        seed = 100 + i
+        s = sample(model, vocab, 1, prime=build_prime(**prime), temperature=0.9, seed=seed, max_chars=1500)[0]
+        samples.append({"type": name, "prime": prime, "seed": seed, "temperature": 0.9, "abc": s.text, "ended": s.ended})
+    curves_png(metrics, folder / "curves.png")
+    val_events = [e for e in metrics if e["kind"] == "val"]
+    card = {
+        "name": "musicrnn default",
+        "checkpoint": str(resolve(a.checkpoint).name),
+        "file_mb": round(resolve(a.checkpoint).stat().st_size / 2**20, 2),
+        "model": ckpt["model_config"], "parameters": model.num_parameters(),
+        "training": {"command": a.command, "config": ckpt["train_config"], "hardware": status.get("device"),
+                     "machine": machine("cpu"), "steps": status.get("step"), "best_step": status.get("best_step"),
+                     "status": status.get("status"),
+                     "wall_time_s": wall_time(run),
+                     "last_val_event": val_events[-1] if val_events else None},
+        "data": ckpt["data"],
+        "validation": {"bpc": evaluation["bpc"], "loss": evaluation["loss"], "accuracy": evaluation["accuracy"],
+                       "chars": evaluation["chars"], "tunes": evaluation["tunes"], "xz9_bpc": xz,
+                       "command": f"python -m musicrnn evaluate --checkpoint {a.checkpoint} --data {a.data} --json"},
+        "music": music,
+        "speed": speed(model, vocab),
+        "samples": samples,
+    }
+    (folder / "card.json").write_text(json.dumps(card, indent=1))
+    print(json.dumps({k: card[k] for k in ("validation", "speed", "file_mb", "parameters")}))
+
+
+if __name__ == "__main__":
+    main()
