@@ -273,7 +273,8 @@ class WorkerPool:
              **kwargs) -> Any:
         """Run `module:function`(*args, **kwargs) in a worker and return its result.
 
-        A generator function's items go to `on_event` as they arrive. Errors: the
+        A generator function's items go to `on_event` as they arrive; when it returns True
+        the time limit starts again (one limit per step of a multi-step job). Errors: the
         function's own ABCError/RenderError come back as such; anything else it raises,
         a crash, or running past `timeout` seconds raises RenderError naming `label`.
         """
@@ -307,8 +308,8 @@ class WorkerPool:
                         f"{w.stderr_tail()}; the worker was replaced") from None
                 kind = msg[0]
                 if kind == "part":
-                    if on_event is not None:
-                        on_event(msg[1])
+                    if on_event is not None and on_event(msg[1]):
+                        deadline = time.monotonic() + limit
                     continue
                 if kind in ("ok", "done"):
                     healthy = True
@@ -396,6 +397,7 @@ def render_all(abc: str, formats=("midi", "wav", "opus", "svg", "musicxml"), *,
     bytes, or str for svg}, "errors" {format: message}, "timings" {format or "check" or
     "total": seconds}, "ok" (every format made)}. A format that fails does not stop the
     others; after a worker crash the formats not yet made are retried in a fresh worker.
+    `timeout` applies to the check and to each format separately.
     Raises only for bad arguments (unknown format or instrument) and oversized text.
     """
     from musicrnn import render
@@ -419,13 +421,14 @@ def render_all(abc: str, formats=("midi", "wav", "opus", "svg", "musicxml"), *,
     need_check = check
     current: dict[str, str | None] = {"step": None}
 
-    def on_event(ev: tuple) -> None:
+    def on_event(ev: tuple) -> bool:
         kind = ev[0]
         if kind == "check":
             out["check"], out["check_error"] = ev[1], ev[2]
             out["timings"]["check"] = ev[3]
         elif kind == "start":
             current["step"] = ev[1]
+            return True  # each format gets the full time limit
         elif kind in ("ok", "error"):
             fmt = ev[1]
             (out["data"] if kind == "ok" else out["errors"])[fmt] = ev[2]
@@ -433,6 +436,7 @@ def render_all(abc: str, formats=("midi", "wav", "opus", "svg", "musicxml"), *,
             if fmt in remaining:
                 remaining.remove(fmt)
             current["step"] = None
+        return False
 
     for _attempt in range(3):
         if not remaining and not need_check:

@@ -323,7 +323,10 @@ def notation_score_local(abc: str):
     abc = abcmod._normalize(abc)
     abcmod._check_size(abc)
     label = abcmod.tune_label(abc)
+    _check_engravable(abc, label)
     score = _parse(abcmod.notation_abc(abc), label)
+    if not score.flatten().notes:
+        raise ABCError(f"{label} has no notes to engrave")
     if float(score.highestTime) > MAX_ENGRAVE_QUARTERS:
         raise RenderError(
             f"{label} lasts {float(score.highestTime):,.0f} quarter notes, more than the "
@@ -338,6 +341,33 @@ def notation_score_local(abc: str):
         box.page = 1
         score.insert(0, box)
     return score
+
+
+#: A bar longer than this many bars of its meter is not engraved: music21 spends minutes
+#: re-barring it (`A99999` in 4/4 is 12,500 bars long).
+MAX_BAR_RATIO = 8
+
+
+def _check_engravable(abc: str, label: str) -> None:
+    """Refuse, quickly and clearly, a score music21 would take minutes to lay out."""
+    tune = abcmod.parse_tune(abc)
+    bars = tune.main_bars()
+    if not bars:
+        raise ABCError(f"{label} has no notes to engrave")
+    try:
+        lengths, _ = abcmod._music21_bar_lengths(tune, bars)
+    except Exception:
+        return  # the notation parse below reports the problem
+    total = sum(x for x in lengths if x is not None) * 4
+    if total > MAX_ENGRAVE_QUARTERS:
+        raise RenderError(f"{label} lasts {float(total):,.0f} quarter notes, more than the "
+                          f"{MAX_ENGRAVE_QUARTERS:,.0f} engraved")
+    for b, got in zip(bars, lengths):
+        want = abcmod.meter_length(b.state.get("M", tune.header.get("M")))
+        if got is not None and want and got > MAX_BAR_RATIO * want:
+            raise RenderError(f"{label}: the bar on line {b.line} is {float(got / want):,.0f} "
+                              f"bars of {b.state.get('M', tune.header.get('M'))} long; "
+                              "not engraved")
 
 
 def musicxml_local(abc: str) -> bytes:
