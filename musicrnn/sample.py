@@ -89,8 +89,7 @@ def sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", te
         if stop_at_eos and t % 16 == 15 and bool(done.all()):
             steps = t + 1
             break
-        logits, state = model(nxt.unsqueeze(1), state)
-        logits = logits[:, -1]
+        logits, state = model.step(nxt, state)
     model.train(was_training)
     rows = out[:, :steps].cpu().tolist()
     result = []

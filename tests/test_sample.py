@@ -90,3 +90,19 @@ def test_evaluate_outside_abc_skips_unknown_chars(model_vocab, tmp_path):
     res = evaluate_source(model, vocab, p)
     assert res["split"] == "all" and res["tunes"] == 2
     assert res["skipped_chars"] >= 4 and np.isfinite(res["bpc"])
+
+
+@pytest.mark.parametrize("cell", ["lstm", "gru"])
+def test_step_matches_forward(cell):
+    from musicrnn.model import CharRNN, ModelConfig
+
+    torch.manual_seed(0)
+    m = CharRNN(ModelConfig(vocab_size=40, cell=cell, embedding_dim=8, hidden_size=16, layers=2)).eval()
+    x = torch.randint(0, 40, (3, 12))
+    with torch.no_grad():
+        full, _ = m(x)
+        state, steps = None, []
+        for t in range(12):
+            logits, state = m.step(x[:, t], state)
+            steps.append(logits)
+    assert torch.allclose(torch.stack(steps, 1), full, atol=1e-5)
