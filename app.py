@@ -1,0 +1,46 @@
+"""musicrnn in the browser: `streamlit run app.py`.
+
+Pages: dataset explorer, training, generation studio, tunebook. The sidebar picks the model the studio uses
+and shows the device. Every page is a thin view over the `musicrnn` library.
+"""
+import streamlit as st
+
+from app_pages._common import PAGE_FILES, device_info, md_escape, model_choices, warm_render_pool
+
+
+def main() -> None:
+    st.set_page_config(page_title="musicrnn", page_icon=":material/music_note:", layout="wide")
+
+    pages = [
+        st.Page(PAGE_FILES["studio"], title="Studio", icon=":material/piano:", default=True),
+        st.Page(PAGE_FILES["train"], title="Train", icon=":material/monitoring:"),
+        st.Page(PAGE_FILES["dataset"], title="Dataset", icon=":material/library_music:"),
+        st.Page(PAGE_FILES["tunebook"], title="Tunebook", icon=":material/menu_book:"),
+    ]
+    page = st.navigation(pages)
+    warm_render_pool()
+
+    with st.sidebar:
+        st.markdown("### :material/music_note: musicrnn")
+        if "pending_model" in st.session_state:  # set by "Use in studio" on the Train page
+            st.session_state["model"] = st.session_state.pop("pending_model")
+        choices = model_choices()
+        if choices:
+            if st.session_state.get("model") not in choices:
+                st.session_state["model"] = next(iter(choices))
+            st.selectbox("Model", list(choices), format_func=lambda v: choices.get(v, v), key="model",
+                         help="The shipped model (checkpoints/default) and every trained run with a best.pt.")
+        else:
+            st.warning("No model yet: train one on the Train page.", icon=":material/info:")
+        kind, label = device_info()
+        color = "green" if kind in ("cuda", "mps") else "gray"
+        icon = ":material/memory:" if kind in ("cuda", "mps") else ":material/developer_board:"
+        st.markdown(f"Device :{color}-badge[{icon} {md_escape(label)}]")
+
+    page.run()
+
+
+# The guard matters: the render workers' forkserver imports the main module (`__mp_main__`), and must not run
+# the app there.
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""The tunebook: saved tunes in SQLite, with the settings that made each one, so it can be reproduced.
+
+The file is `$MUSICRNN_TUNEBOOK`, else `tunebook.sqlite` in the user's data folder
+(`$XDG_DATA_HOME/musicrnn`, `~/.local/share/musicrnn`; `%APPDATA%\\musicrnn` on Windows).
+Each call opens its own connection, so any number of app sessions (threads) can share the file.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import time
+from contextlib import closing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from musicrnn.errors import MusicRNNError
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS tunes (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    title TEXT NOT NULL,
+    abc TEXT NOT NULL,
+    settings TEXT NOT NULL DEFAULT '{}',
+    created REAL NOT NULL,
+    updated REAL NOT NULL
+)
+"""
+MAX_ABC = 100_000
+
+
+class TunebookError(MusicRNNError):
+    """The tunebook file cannot be opened or written, or a tune is not there."""
+
+
+def data_dir() -> Path:
+    if os.name == "nt" and os.environ.get("APPDATA"):
+        return Path(os.environ["APPDATA"]) / "musicrnn"
+    base = os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share"
+    return Path(base) / "musicrnn"
+
+
+def default_path() -> Path:
+    return Path(os.environ.get("MUSICRNN_TUNEBOOK") or data_dir() / "tunebook.sqlite").expanduser()
+
+
+@dataclass
+class Tune:
+    id: int
+    title: str
+    abc: str
+    settings: dict = field(default_factory=dict)
+    created: float = 0.0
+    updated: float = 0.0
+
+    @property
+    def date(self) -> str:
+        return time.strftime("%Y-%m-%d %H:%M", time.localtime(self.created))
+
+
+def title_of(abc: str, default: str = "Untitled") -> str:
+    """The tune's `T:` field, else the default."""
+    for line in abc.splitlines():
+        if line.startswith("T:") and line[2:].strip():
+            return line[2:].strip()[:200]
+    return default
+
+
+def with_title(abc: str, title: str) -> str:
+    """The tune with its `T:` field set to `title` (after `X:`), so exported files carry the name."""
+    lines = abc.strip("\n").splitlines()
+    lines = [ln for ln in lines if not ln.startswith("T:")]
+    at = 1 if lines and lines[0].startswith("X:") else 0
+    lines.insert(at, f"T:{title}")
+    return "\n".join(lines) + "\n"
+
+
+class Tunebook:
+    def __init__(self, path: str | os.PathLike | None = None):
+        self.path = Path(path).expanduser() if path is not None else default_path()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with closing(self._connect()) as db, db:
+                db.execute(SCHEMA)
+        except (OSError, sqlite3.Error) as e:
+            raise TunebookError(f"{self.path}: cannot open the tunebook ({e})") from None
+
+    def _connect(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=10)
+        db.row_factory = sqlite3.Row
+        return db
+
+    def _run(self, sql: str, args=()) -> list[sqlite3.Row]:
+        try:
+            with closing(self._connect()) as db, db:
+                cur = db.execute(sql, args)
+                rows = cur.fetchall()
+                self._lastrowid, self._rowcount = cur.lastrowid, cur.rowcount
+                return rows
+        except sqlite3.Error as e:
+            raise TunebookError(f"{self.path}: {e}") from None
+
+    @staticmethod
+    def _tune(row: sqlite3.Row) -> Tune:
+        try:
+            settings = json.loads(row["settings"] or "{}")
+        except ValueError:
+            settings = {}
+        return Tune(row["id"], row["title"], row["abc"], settings, row["created"], row["updated"])
+
+    def add(self, abc: str, title: str | None = None, settings: dict | None = None) -> int:
+        abc = (abc or "").strip()
+        if not abc:
+            raise TunebookError("nothing to save: the tune is empty")
+        if len(abc) > MAX_ABC:
+            raise TunebookError(f"the tune has {len(abc)} characters, more than {MAX_ABC}")
+        now = time.time()
+        title = (title or "").strip() or title_of(abc)
+        self._run("INSERT INTO tunes (title, abc, settings, created, updated) VALUES (?, ?, ?, ?, ?)",
+                  (title, abc, json.dumps(settings or {}, default=str), now, now))
+        return int(self._lastrowid)
+
+    def get(self, tune_id: int) -> Tune:
+        rows = self._run("SELECT * FROM tunes WHERE id = ?", (int(tune_id),))
+        if not rows:
+            raise TunebookError(f"no tune {tune_id} in the tunebook")
+        return self._tune(rows[0])
+
+    def list(self, search: str | None = None) -> list[Tune]:
+        if search:
+            like = f"%{search}%"
+            rows = self._run("SELECT * FROM tunes WHERE title LIKE ? OR abc LIKE ? ORDER BY created DESC, id DESC",
+                             (like, like))
+        else:
+            rows = self._run("SELECT * FROM tunes ORDER BY created DESC, id DESC")
+        return [self._tune(r) for r in rows]
+
+    def update(self, tune_id: int, *, abc: str | None = None, title: str | None = None) -> None:
+        t = self.get(tune_id)
+        abc = t.abc if abc is None else abc.strip()
+        if not abc:
+            raise TunebookError("a saved tune cannot be empty; delete it instead")
+        title = t.title if title is None else (title.strip() or t.title)
+        self._run("UPDATE tunes SET abc = ?, title = ?, updated = ? WHERE id = ?", (abc, title, time.time(), t.id))
+
+    def delete(self, tune_id: int) -> None:
+        self._run("DELETE FROM tunes WHERE id = ?", (int(tune_id),))
+        if not self._rowcount:
+            raise TunebookError(f"no tune {tune_id} in the tunebook")
+
+    def export_abc(self) -> str:
+        """All tunes as one `.abc` file: `X:` numbered from 1, titles as `T:`, settings as a comment."""
+        parts = []
+        for n, t in enumerate(reversed(self.list()), 1):
+            lines = [ln for ln in with_title(t.abc, t.title).splitlines() if not ln.startswith("X:")]
+            made = ", ".join(f"{k}={v}" for k, v in t.settings.items() if v not in (None, ""))
+            head = [f"X:{n}"] + ([f"% {made}".replace("\n", "\\n")] if made else [])
+            parts.append("\n".join(head + lines) + "\n")
+        return "\n".join(parts)
