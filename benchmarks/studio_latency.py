@@ -1,0 +1,240 @@
+"""Figure 4: studio latency, from clicking Generate to the score and audio shown, in the real browser.
+
+Starts `streamlit run app.py` on a free port, drives Debian's Chromium through Playwright (headless), and for
+each run opens a fresh page on the Studio with its default settings (reel, key D, temperature 0.9,
+3 candidates, up to 600 characters, a new random seed each time), clicks Generate and waits until the
+engraved score (an `<img>`, loaded) and the audio player are on the page. The first run is cold (model load,
+first render) and reported apart; the figure is the median of the warm ones.
+
+The split is measured in this process with the same library calls and settings the page makes: sampling
+(on one torch thread, as the page does), checking the candidates (two render workers side by side), then for
+the best one the render worker's check, MIDI, audio (WAV, then the page's compact WAV) and engraving
+(MusicXML, then verovio SVG).
+
+    python benchmarks/studio_latency.py --runs 5                  # the shipped model (checkpoints/default)
+    python benchmarks/studio_latency.py --checkpoint runs/demo --runs 2 --no-browser
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from common import emit, machine
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+# The studio's defaults (app_pages/studio.py): reel (M:4/4, L:1/8), key D, temperature 0.9, 3 candidates, 600 chars.
+STUDIO = dict(meter="4/4", unit="1/8", key="D", temperature=0.9, n=3, max_chars=600)
+READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+# Score and audio shown: the score image has loaded and the audio player knows its duration, in the main area.
+# An error box (or exception) once the script has finished ends the wait at once, with its text.
+SHOWN = """() => {
+  const main = document.querySelector('[data-testid="stMain"]') || document.body;
+  const img = main.querySelector('[data-testid^="stImage"] img');
+  const audio = main.querySelector('audio');
+  if (img && img.complete && img.naturalWidth > 0 && audio && audio.readyState >= 1) return "ok";
+  const app = document.querySelector('[data-testid="stApp"]');
+  const err = main.querySelector('[data-testid="stAlertContentError"], [data-testid="stException"]');
+  if (err && app && app.getAttribute("data-test-script-state") === "notRunning") return "error: " + err.innerText;
+  return false;
+}"""
+
+
+def _med(xs):
+    return round(statistics.median(xs), 3) if xs else None
+
+
+# ------------------------------------------------------------------------------------------ the split
+
+
+def split(checkpoint=None, runs: int = 5, device="auto") -> dict:
+    """Median seconds of each stage of one Generate, measured in-process with the page's own calls."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import torch
+
+    from musicrnn import isolate
+    from musicrnn.checkpoint import load_model
+    from musicrnn.errors import MusicRNNError
+    from musicrnn.model import pick_device
+    from musicrnn.sample import build_prime, sample
+    from app_pages._common import RENDER_FORMATS, compact_wav
+
+    model, vocab, ckpt = load_model(checkpoint, pick_device(device))
+    prime = build_prime(STUDIO["meter"], STUDIO["unit"], STUDIO["key"], None)
+    isolate.get_pool().warm_up()
+
+    def check(args):
+        text, ended = args
+        try:
+            return isolate.check(text, ended=ended).to_dict()
+        except MusicRNNError as e:
+            return str(e)
+
+    stages: dict[str, list[float]] = {k: [] for k in ("sampling", "checking", "render_check", "midi", "audio",
+                                                      "engraving", "total")}
+    chars = []
+
+    def one(seed: int, record: bool) -> None:
+        t0 = time.perf_counter()
+        samples = sample(model, vocab, STUDIO["n"], prime=prime, temperature=STUDIO["temperature"], seed=seed,
+                         max_chars=STUDIO["max_chars"])
+        t1 = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=2) as ex:
+            reports = list(ex.map(check, [(s.text, s.ended) for s in samples]))
+        t2 = time.perf_counter()
+        scores = [r["score"] if isinstance(r, dict) else 0.0 for r in reports]
+        best = samples[max(range(len(samples)), key=lambda i: scores[i])]
+        res = isolate.render_all(best.text, RENDER_FORMATS, tempo=120, instrument="piano", check=True,
+                                 ended=best.ended)
+        t3 = time.perf_counter()
+        if "wav" in res["data"]:
+            compact_wav(res["data"]["wav"])
+        t4 = time.perf_counter()
+        if record:
+            tm = res["timings"]
+            stages["sampling"].append(t1 - t0)
+            stages["checking"].append(t2 - t1)
+            stages["render_check"].append(tm.get("check", 0.0))
+            stages["midi"].append(tm.get("midi", 0.0))
+            stages["audio"].append(tm.get("wav", 0.0) + (t4 - t3))
+            stages["engraving"].append(tm.get("musicxml", 0.0) + tm.get("svg", 0.0))
+            stages["total"].append(t4 - t0)
+            chars.append(sum(len(s.text) - len(prime) for s in samples))
+
+    def body():
+        torch.set_num_threads(1)  # the page samples on one thread (app_pages/studio.py)
+        one(0, False)  # warm-up: first kernels, first render in each worker
+        for seed in range(1, runs + 1):
+            one(seed, True)
+
+    th = threading.Thread(target=body)  # torch's thread setting is per thread: keep it off the caller's
+    th.start()
+    th.join()
+    out = {k: _med(v) for k, v in stages.items()}
+    out["chars_generated_median"] = _med(chars)
+    out["model"] = ckpt["model_config"]
+    out["checkpoint"] = ckpt["path"]
+    return out
+
+
+# ---------------------------------------------------------------------------------------- the browser
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_health(port: int, proc, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
+                if r.read().decode().strip() == "ok":
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError("streamlit did not become healthy in time")
+
+
+def browser(runs: int = 5, checkpoint=None, timeout_s: float = 120.0) -> dict:
+    """Click-to-score-and-audio seconds in Chromium: the cold first run and the median of the warm ones."""
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "MUSICRNN_RUNS": str(Path(tmp) / "runs"), "MUSICRNN_TUNEBOOK": str(Path(tmp) / "tb.sqlite")}
+        (Path(tmp) / "runs").mkdir()
+        if checkpoint:  # used when there is no shipped model: the app then picks the first run with a best.pt
+            src = Path(checkpoint)
+            shutil.copytree(src if src.is_dir() else src.parent, Path(tmp) / "runs" / "bench")
+        port = _free_port()
+        log = open(Path(tmp) / "streamlit.log", "wb")
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                                 "--server.fileWatcherType", "none", "--server.port", str(port),
+                                 "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        times = []
+        try:
+            t_start = time.perf_counter()
+            _wait_health(port, proc)
+            server_s = time.perf_counter() - t_start
+            with sync_playwright() as pw:
+                br = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+                for _ in range(runs + 1):
+                    page = br.new_page(viewport={"width": 1400, "height": 1000})
+                    page.goto(f"http://127.0.0.1:{port}/", timeout=timeout_s * 1000)
+                    page.wait_for_selector(READY, timeout=timeout_s * 1000)
+                    button = page.get_by_role("button", name="Generate")
+                    button.wait_for(state="visible", timeout=timeout_s * 1000)
+                    if button.is_disabled():
+                        raise RuntimeError("the studio's Generate button is disabled: the app found no model")
+                    t0 = time.perf_counter()
+                    button.click()
+                    outcome = page.wait_for_function(SHOWN, timeout=timeout_s * 1000, polling=25).json_value()
+                    times.append(time.perf_counter() - t0)
+                    if outcome != "ok":
+                        raise RuntimeError(f"the studio showed an error instead of score and audio: {outcome[:500]}")
+                    page.close()
+                br.close()
+        except Exception as e:
+            log.close()
+            lines = (Path(tmp) / "streamlit.log").read_text(errors="replace").splitlines()
+            tail = "\n".join(l for l in lines if "ScriptRunContext" not in l)[-1500:]
+            raise RuntimeError(f"{type(e).__name__}: {e}\n--- streamlit log ---\n{tail}") from None
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            log.close()
+    return {"browser_cold_s": round(times[0], 3), "browser_median_s": _med(times[1:]),
+            "browser_runs_s": [round(t, 3) for t in times[1:]], "server_start_s": round(server_s, 2),
+            "browser": "Debian Chromium (Playwright, headless)"}
+
+
+def run(runs=5, checkpoint=None, use_browser=True, device="auto") -> dict:
+    from musicrnn.model import pick_device
+
+    dev = str(pick_device(device))
+    res = {"benchmark": "studio_latency", "settings": STUDIO, "runs": runs, "device": dev,
+           "machine": machine(dev)}  # before the split, which sets torch to one thread as the page does
+    if use_browser:
+        try:
+            res.update(browser(runs, checkpoint))
+        except Exception as e:  # noqa: BLE001 - the split still stands; say why the browser figure is missing
+            res["browser_error"] = str(e)[:2000]
+    res["split"] = split(checkpoint, runs, dev)
+    return res
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--runs", type=int, default=5, help="warm runs (after one cold run)")
+    p.add_argument("--checkpoint", default=None, help="model for the split; the browser uses it only when no "
+                                                      "shipped model exists (the app picks the shipped one first)")
+    p.add_argument("--no-browser", action="store_true", help="only the in-process split")
+    p.add_argument("--device", default="auto", help="the app and the split use the default device (auto)")
+    a = p.parse_args()
+    emit(run(a.runs, a.checkpoint, not a.no_browser, a.device))
+
+
+if __name__ == "__main__":
+    main()
