@@ -10,7 +10,11 @@ two bar lines is handed to music21 untouched.
 
 The same structure feeds the renderer: `playback_abc` writes the tune with repeats
 expanded (bars in the order they sound) and `notation_abc` writes it with bar lines in
-the spellings music21 reads correctly, so both paths avoid music21's repeat bugs.
+the spellings music21 reads correctly, so both paths avoid music21's repeat bugs. Text
+handed to music21 also gets `%abc-2.1` (accidentals last to the end of the bar, as every
+player does; music21 reads unversioned ABC as 1.3 where they do not) and a few
+meaning-preserving rewrites where music21 would silently drop notes (`H` fermata, `">"`
+annotations, letters that are not ABC).
 
 Everything here runs music21 in-process; the app and CLI call these through
 `musicrnn.isolate`, which adds a time limit and a separate process.
@@ -136,6 +140,11 @@ def _check_size(abc: str) -> None:
         )
 
 
+def _field_value(raw: str) -> str:
+    """A field's value without a trailing % comment."""
+    return raw.split("%", 1)[0].strip() if "%" in raw and '"' not in raw else raw.strip()
+
+
 def _voice_id(value: str) -> str:
     parts = value.split()
     return parts[0] if parts else "1"
@@ -187,7 +196,7 @@ def parse_tune(abc: str) -> Tune:
     for ln in header_lines:
         m = _FIELD_LINE.match(ln)
         if m:
-            header.setdefault(m.group(1), m.group(2).strip())
+            header.setdefault(m.group(1), _field_value(m.group(2)))
             if m.group(1) == "V":
                 vid = _voice_id(m.group(2))
                 voice_defs.setdefault(vid, m.group(2).strip()[len(vid):].strip())
@@ -211,7 +220,7 @@ def parse_tune(abc: str) -> Tune:
             continue
         m = _FIELD_LINE.match(ln)
         if m:
-            letter, value = m.group(1), m.group(2).strip()
+            letter, value = m.group(1), _field_value(m.group(2))
             if letter == "V":
                 voice = _voice_id(value)
                 continue
@@ -472,7 +481,7 @@ def play_order(bars: list[Bar]) -> list[int]:
 
 
 # Segments of music text music21 must not see rewritten: annotations and !decorations!.
-_PROTECTED = re.compile(r'"[^"\n]*"?|![^!\s|]{1,60}!')
+_PROTECTED = re.compile(r'"[^"\n]*"?|![^!\s|]{1,60}!|\+[^+\s|]{1,60}\+')
 # Letters that are not ABC; music21 reads each as a made-up note C.
 _NOT_ABC = str.maketrans("", "", "JWXYjpq\\")
 
@@ -641,7 +650,7 @@ _MARK = 1_000_000
 
 
 def meter_length(meter: str | None) -> Fraction | None:
-    """Bar length in whole notes for an M: value (`6/8` -> 3/4, `C` -> 1, `C|` -> 1); None if free."""
+    """Bar length in whole notes of an M: value (`6/8` -> 3/4, `C`, `C|` -> 1); None if free."""
     if meter is None:
         return None
     m = meter.strip()

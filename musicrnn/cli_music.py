@@ -94,36 +94,43 @@ def _workers() -> int:
     return isolate.get_pool().size
 
 
-def run_check(args: argparse.Namespace) -> int:
+def check_file(path: str, *, timeout: float | None = None) -> dict:
+    """The `check --json` document for one ABC file (raises MusicRNNError if unreadable)."""
     from musicrnn import isolate
 
-    try:
-        tunes = _read_tunes(args.file)
-    except MusicRNNError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
+    tunes = _read_tunes(path)
 
     def one(k_tune):
         k, tune = k_tune
         row = _tune_id(k, tune)
         try:
-            rep = isolate.check(tune, timeout=args.timeout)
+            rep = isolate.check(tune, timeout=timeout)
             row.update(ok=rep.ok, report=rep.to_dict())
         except MusicRNNError as e:
             row.update(ok=False, error=str(e))
         return row
 
-    with ThreadPoolExecutor(max_workers=_workers()) as ex:
+    with ThreadPoolExecutor(max_workers=_workers()) as ex:  # one tune per worker
         rows = list(ex.map(one, enumerate(tunes)))
     n_ok = sum(r["ok"] for r in rows)
+    return {"command": "check", "file": path, "tunes": rows,
+            "summary": {"tunes": len(rows), "ok": n_ok, "problems": len(rows) - n_ok}}
+
+
+def run_check(args: argparse.Namespace) -> int:
+    try:
+        doc = check_file(args.file, timeout=args.timeout)
+    except MusicRNNError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    rows = doc["tunes"]
     if args.json:
-        _emit_json({"command": "check", "file": args.file, "tunes": rows,
-                    "summary": {"tunes": len(rows), "ok": n_ok, "problems": len(rows) - n_ok}})
+        _emit_json(doc)
     else:
         for r in rows:
             print(_check_line(r))
-        print(f"{n_ok}/{len(rows)} tunes without problems", file=sys.stderr)
-    return 0 if n_ok == len(rows) else 1
+        print(f"{doc['summary']['ok']}/{len(rows)} tunes without problems", file=sys.stderr)
+    return 0 if doc["summary"]["problems"] == 0 else 1
 
 
 def _check_line(r: dict) -> str:
@@ -153,48 +160,55 @@ def _slug(text: str | None) -> str:
     return s[:40] or "tune"
 
 
-def run_render(args: argparse.Namespace) -> int:
-    from musicrnn import isolate, render
+def _formats(spec: str) -> list[str]:
+    from musicrnn import render
 
-    formats = [f.strip().lower() for f in args.to.split(",") if f.strip()]
+    formats = [f.strip().lower() for f in spec.split(",") if f.strip()]
     formats = ["midi" if f in ("mid", "midi") else "musicxml" if f in ("xml", "musicxml")
                else f for f in formats]
     bad = [f for f in formats if f not in render.FORMATS]
-    try:
-        if bad or not formats:
-            raise MusicRNNError(f"--to: unknown format(s) {', '.join(bad) or '(none)'}; "
-                                f"choose from {','.join(render.FORMATS)}")
-        render.resolve_instrument(args.instrument)
-        render._check_options(args.tempo, args.transpose, args.swing)
-        tunes = _read_tunes(args.file)
-        os.makedirs(args.out, exist_ok=True)
-    except MusicRNNError as e:
-        print(f"error: {e}", file=sys.stderr)
-        return 2
-    except OSError as e:
-        print(f"error: {args.out}: {e.strerror or e}", file=sys.stderr)
-        return 2
-    stem = _slug(os.path.splitext(os.path.basename(args.file))[0])
+    if bad or not formats:
+        raise MusicRNNError(f"--to: unknown format(s) {', '.join(bad) or '(none)'}; "
+                            f"choose from {','.join(render.FORMATS)}")
+    return formats
+
+
+def render_file(path: str, formats: list[str], out: str, *, tempo: float | None = None,
+                instrument: str | int = "piano", transpose: int = 0, swing: float = 0.0,
+                timeout: float | None = None) -> dict:
+    """Render every tune of an ABC file into `out`; the `render --json` document.
+
+    Raises MusicRNNError for an unreadable file or bad options, OSError if `out` cannot
+    be made; a tune that fails is reported in its row.
+    """
+    from musicrnn import isolate, render
+
+    render.resolve_instrument(instrument)
+    render._check_options(tempo, transpose, swing)
+    tunes = _read_tunes(path)
+    os.makedirs(out, exist_ok=True)
+    stem = _slug(os.path.splitext(os.path.basename(path))[0])
 
     def one(k_tune):
         k, tune = k_tune
         row: dict[str, Any] = _tune_id(k, tune)
         t0 = time.perf_counter()
         try:
-            res = isolate.render_all(tune, formats, tempo=args.tempo,
-                                     instrument=args.instrument, transpose=args.transpose,
-                                     swing=args.swing, check=False, timeout=args.timeout)
+            res = isolate.render_all(tune, formats, tempo=tempo, instrument=instrument,
+                                     transpose=transpose, swing=swing, check=False,
+                                     timeout=timeout)
             files, errors = {}, dict(res["errors"])
             base = f"{stem}-{k + 1:04d}-{_slug(row['title'])}"
             for fmt, data in res["data"].items():
-                path = os.path.join(args.out, f"{base}.{render.EXTENSIONS[fmt]}")
+                target = os.path.join(out, f"{base}.{render.EXTENSIONS[fmt]}")
                 try:
-                    with open(path, "w" if isinstance(data, str) else "wb") as f:
+                    with open(target, "w" if isinstance(data, str) else "wb") as f:
                         f.write(data)
-                    files[fmt] = path
+                    files[fmt] = target
                 except OSError as e:
-                    errors[fmt] = f"cannot write {path}: {e.strerror or e}"
-            row.update(ok=not errors and len(files) == len(formats), files=files, errors=errors)
+                    errors[fmt] = f"cannot write {target}: {e.strerror or e}"
+            row.update(ok=not errors and len(files) == len(formats), files=files, errors=errors,
+                       timings={k: round(v, 4) for k, v in res["timings"].items()})
         except MusicRNNError as e:
             row.update(ok=False, files={}, errors={f: str(e) for f in formats})
         row["seconds"] = round(time.perf_counter() - t0, 4)
@@ -203,18 +217,32 @@ def run_render(args: argparse.Namespace) -> int:
     with ThreadPoolExecutor(max_workers=_workers()) as ex:  # one tune per worker
         rows = list(ex.map(one, enumerate(tunes)))
     n_ok = sum(r["ok"] for r in rows)
-    if not args.json:
+    return {"command": "render", "file": path, "out": out, "formats": formats, "tunes": rows,
+            "summary": {"tunes": len(rows), "ok": n_ok, "failed": len(rows) - n_ok}}
+
+
+def run_render(args: argparse.Namespace) -> int:
+    try:
+        formats = _formats(args.to)
+        doc = render_file(args.file, formats, args.out, tempo=args.tempo,
+                          instrument=args.instrument, transpose=args.transpose,
+                          swing=args.swing, timeout=args.timeout)
+    except MusicRNNError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except OSError as e:
+        print(f"error: {args.out}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    rows = doc["tunes"]
+    if args.json:
+        _emit_json(doc)
+    else:
         for row in rows:
             name = row["title"] or f"X:{row['x']}"
             print(f"#{row['index']} {name}: " + (", ".join(row["files"].values())
                                                  or "nothing written"))
             for fmt, err in row["errors"].items():
                 print(f"  {fmt}: {err}", file=sys.stderr)
-    if args.json:
-        _emit_json({"command": "render", "file": args.file, "out": args.out,
-                    "formats": formats, "tunes": rows,
-                    "summary": {"tunes": len(rows), "ok": n_ok, "failed": len(rows) - n_ok}})
-    else:
-        print(f"{n_ok}/{len(rows)} tunes rendered to {', '.join(formats)} in {args.out}",
-              file=sys.stderr)
-    return 0 if n_ok == len(rows) else 1
+        print(f"{doc['summary']['ok']}/{len(rows)} tunes rendered to {', '.join(formats)} "
+              f"in {args.out}", file=sys.stderr)
+    return 0 if doc["summary"]["failed"] == 0 else 1

@@ -27,3 +27,11 @@ class ABCError(MusicRNNError):
 
 class RenderError(MusicRNNError):
     """A conversion (MIDI, audio, score) that failed, crashed its worker, or ran past its time limit."""
+
+
+class WorkerCrashError(RenderError):
+    """A render worker process died (segfault, abort) during a conversion; it was replaced."""
+
+
+class WorkerTimeoutError(RenderError):
+    """A conversion ran past its time limit; its worker was stopped and replaced."""

@@ -23,7 +23,6 @@ import multiprocessing as mp
 import os
 import queue
 import signal
-import sys
 import tempfile
 import threading
 import time
@@ -31,7 +30,8 @@ import types
 from typing import Any, Callable
 
 from musicrnn import abc as abcmod
-from musicrnn.errors import ABCError, MusicRNNError, RenderError
+from musicrnn.errors import (ABCError, MusicRNNError, RenderError, WorkerCrashError,
+                             WorkerTimeoutError)
 
 #: Seconds one call may run in a worker (env MUSICRNN_RENDER_TIMEOUT overrides).
 DEFAULT_TIMEOUT = float(os.environ.get("MUSICRNN_RENDER_TIMEOUT", "30"))
@@ -257,7 +257,8 @@ class WorkerPool:
         try:
             return self._idle.get(timeout=wait)
         except queue.Empty:
-            raise RenderError(f"all {self.size} render workers stayed busy for {wait:.0f} s") from None
+            raise RenderError(
+                f"all {self.size} render workers stayed busy for {wait:.0f} s") from None
 
     def _release(self, w: _Worker, healthy: bool) -> None:
         if healthy and not self._closed:
@@ -275,8 +276,9 @@ class WorkerPool:
 
         A generator function's items go to `on_event` as they arrive; when it returns True
         the time limit starts again (one limit per step of a multi-step job). Errors: the
-        function's own ABCError/RenderError come back as such; anything else it raises,
-        a crash, or running past `timeout` seconds raises RenderError naming `label`.
+        function's own ABCError/RenderError come back as such; anything else it raises
+        becomes RenderError, a crash WorkerCrashError, running past `timeout` seconds
+        WorkerTimeoutError (both RenderError subclasses), each naming `label`.
         """
         what = what or target.rsplit(":", 1)[-1].replace("_local", "").replace("_", " ")
         for a in list(args) + list(kwargs.values()):
@@ -297,13 +299,13 @@ class WorkerPool:
                     if time.monotonic() < deadline:
                         continue
                     self.stats["timeouts"] += 1
-                    raise RenderError(f"{what} for {label} took more than {limit:g} s and was "
-                                      "stopped")
+                    raise WorkerTimeoutError(f"{what} for {label} took more than {limit:g} s "
+                                             "and was stopped")
                 try:
                     msg = w.conn.recv()
                 except (EOFError, OSError):
                     self.stats["crashes"] += 1
-                    raise RenderError(
+                    raise WorkerCrashError(
                         f"{what} for {label} crashed its worker process ({w.exit_reason()})"
                         f"{w.stderr_tail()}; the worker was replaced") from None
                 kind = msg[0]
@@ -354,14 +356,16 @@ atexit.register(shutdown)
 
 
 def _label_of(text: Any) -> str:
-    if isinstance(text, str):
+    """A label as given, or the tune's name when given the tune's ABC text."""
+    if isinstance(text, str) and ("\n" in text or text.startswith("X:")):
         return abcmod.tune_label(text[:5000])
-    return str(text)
+    return str(text)[:80]
 
 
 def call(target: str, *args, label: Any = "input", timeout: float | None = None,
          what: str | None = None, **kwargs) -> Any:
-    """`WorkerPool.call` on the process-wide pool; `label` may be the tune's ABC text.
+    """`WorkerPool.call` on the process-wide pool; `label` names the input in error
+    messages and may be the tune's ABC text (its title is used).
 
     ABC text arguments longer than abc.MAX_ABC_CHARS are refused here (ABCError),
     before any work.
@@ -450,7 +454,7 @@ def render_all(abc: str, formats=("midi", "wav", "opus", "svg", "musicxml"), *,
             break
         except RenderError as e:
             step = current["step"]
-            crashed = "crashed" in str(e)
+            crashed = isinstance(e, WorkerCrashError)
             if need_check and out["check"] is None:
                 out["check_error"] = str(e)
             need_check = False

@@ -166,8 +166,8 @@ def test_deep_nesting_hits_the_time_limit_not_the_process():
     # MIDI and audio are still made.
     text = REAL[3] + nest("(", 5000) + "|\n"
     t0 = time.perf_counter()
-    res = isolate.render_all(text, ("midi", "wav", "svg"), check=False, timeout=3)
-    assert time.perf_counter() - t0 < 3 * 3 + SLACK
-    assert {"midi", "wav"} <= set(res["data"])
-    assert "took more than 3 s" in res["errors"]["svg"]
+    res = isolate.render_all(text, ("midi", "wav", "svg"), check=False, timeout=LIMIT)
+    assert time.perf_counter() - t0 < 3 * LIMIT + SLACK
+    assert {"midi", "wav"} <= set(res["data"])  # about 2 s each, well inside the limit
+    assert f"took more than {LIMIT:g} s" in res["errors"]["svg"]
     still_works()

@@ -11,7 +11,8 @@ import pytest
 
 from musicrnn import isolate, render
 from musicrnn.abc import MAX_ABC_CHARS
-from musicrnn.errors import ABCError, MusicRNNError, RenderError
+from musicrnn.errors import (ABCError, MusicRNNError, RenderError, WorkerCrashError,
+                             WorkerTimeoutError)
 from music_data import midi_notes, oneills
 
 TUNE = "X:7\nT:Crash Test Reel\nL:1/4\nM:4/4\nK:C\nCDEF|GABc|]\n"
@@ -38,7 +39,7 @@ def test_crash_is_a_render_error_naming_the_tune_and_the_next_call_works(target,
                                                                         signal_name):
     still_works()
     before = set(isolate.get_pool().pids())
-    with pytest.raises(RenderError) as err:
+    with pytest.raises(WorkerCrashError) as err:
         isolate.call(target, *args, label=TUNE)
     msg = str(err.value)
     assert '"Crash Test Reel" (X:7)' in msg and signal_name in msg and "replaced" in msg
@@ -50,7 +51,7 @@ def test_a_real_native_abort_in_verovio_is_contained():
     # verovio's own ABC import aborts on a line ending with '!' (the reason the renderer
     # never uses it); run it in a worker on purpose.
     bad = "X:1\nT:Bang\nM:4/4\nL:1/8\nK:C\nCDEF GABc!\ncdef gabc|\n"
-    with pytest.raises(RenderError) as err:
+    with pytest.raises(WorkerCrashError) as err:
         isolate.call("music_data:verovio_abc_import", bad, label=bad)
     # the message names the tune, the signal, and quotes the library's last words
     assert '"Bang" (X:1) crashed' in str(err.value) and "SIGABRT" in str(err.value)
@@ -61,7 +62,7 @@ def test_a_real_native_abort_in_verovio_is_contained():
 
 def test_time_limit_stops_the_call_and_the_next_call_works():
     t0 = time.perf_counter()
-    with pytest.raises(RenderError, match=r'"Crash Test Reel" \(X:7\) took more than 1 s'):
+    with pytest.raises(WorkerTimeoutError, match=r'"Crash Test Reel" \(X:7\) took more than 1 s'):
         isolate.call("time:sleep", 30, label=TUNE, timeout=1)
     assert time.perf_counter() - t0 < 5
     still_works()
@@ -88,6 +89,8 @@ def test_errors_raised_in_the_worker_keep_their_class():
         render.abc_to_midi("X:1\nL:1/4\nM:4/4\nK:C\nA/0 B|\n")
     with pytest.raises(RenderError, match="not a readable MIDI file"):
         render.midi_to_wav(b"not midi at all")
+    with pytest.raises(WorkerTimeoutError, match="^midi to wav for MIDI took"):
+        isolate.call("time:sleep", 5, label="MIDI", what="midi to wav", timeout=0.5)
     with pytest.raises(RenderError, match="ValueError"):  # other errors become RenderError
         isolate.call("builtins:int", "x", label=TUNE)
     still_works()

@@ -88,6 +88,11 @@ def test_inline_key_change_is_heard_and_undone_on_the_repeat():
     assert notes == [65, 66, 65, 66]
 
 
+def test_accidentals_last_to_the_end_of_the_bar():
+    # ABC 2.1 (and every player); music21 alone reads unversioned ABC as 1.3 and does not
+    assert sounding(HEAD + "^F F =F F|F4|") == [66, 66, 65, 65, 65]
+
+
 def test_decorations_music21_mishandles_keep_their_notes():
     # music21 swallows the note after 'H' (fermata) and after a '">"' annotation
     assert sounding(HEAD + 'C HD ">"E F|') == [60, 62, 64, 65]
