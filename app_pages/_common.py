@@ -120,7 +120,8 @@ def model_choices() -> dict[str, str]:
         out["default"] = "Shipped model"
     except CheckpointError:
         pass
-    for r in jobs.list_runs():
+    # finished runs first (newest first), then runs still training: a new session gets a settled model
+    for r in sorted(jobs.list_runs(), key=lambda r: r.active):
         if r.has_best:
             bpc = f" · {r.best_val_bpc:.2f} bpc" if r.best_val_bpc else ""
             out[str(r.folder)] = f"{r.name}{bpc}" + (" (training)" if r.active else "")
@@ -195,6 +196,24 @@ class _LRU:
 @st.cache_resource(show_spinner=False)
 def _media_cache() -> _LRU:
     return _LRU(96)
+
+
+def curve_figures(folder, metrics: list[dict]):
+    """(loss, accuracy) figures of a run, built once per new metric event and shared by every viewer.
+
+    Building a plotly figure costs ~20 ms of validation; twenty sessions redrawing every two seconds would
+    spend that much of the training thread's GIL time. st.plotly_chart only reads a Figure (`to_dict`).
+    """
+    from musicrnn import charts
+
+    last = metrics[-1].get("time") if metrics else None
+    key = ("curves", str(folder), len(metrics), last)
+    cache = _media_cache()
+    figs = cache.get(key)
+    if figs is None:
+        figs = (charts.loss_curve(metrics), charts.accuracy_curve(metrics))
+        cache.put(key, figs)
+    return figs
 
 
 def compact_wav(wav: bytes) -> bytes:

@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from musicrnn import charts, jobs
+from musicrnn import jobs
 from musicrnn.errors import MusicRNNError
-from app_pages._common import (PAGE_FILES, device_info, known_sources, md_escape, render_tune, show_error,
-                           source_label, training_jobs, tune_view, use_model)
+from app_pages._common import (PAGE_FILES, curve_figures, device_info, known_sources, md_escape, render_tune,
+                               show_error, training_jobs, use_model)
 
 STATUS_BADGE = {"running": ":blue-badge[:material/play_arrow: running]",
                 "finished": ":green-badge[:material/check: finished]",
@@ -126,7 +126,27 @@ def watched_folder(runs: list) -> Path | None:
     return runs[0].folder.resolve() if runs else None
 
 
-@st.fragment(run_every=LIVE_EVERY)
+def is_live(folder: Path | None) -> bool:
+    """Whether the watched run is training (or about to: its thread is preparing the data)."""
+    if folder is None:
+        return False
+    job = registry.job(folder)
+    info = jobs.run_info(folder)
+    return bool((job is not None and job.alive) or (info is not None and info.active))
+
+
+# The live parts tick only while the watched run trains; a finished run's page is still, so an idle room of
+# viewers costs nothing. `watch_for_runs` notices a run started elsewhere (another tab, the CLI).
+def active_folders() -> frozenset:
+    return frozenset([str(r.folder.resolve()) for r in jobs.list_runs() if r.active]
+                     + [str(j.folder) for j in registry.active()])
+
+
+LIVE = is_live(watched_folder(jobs.list_runs()))
+ACTIVE_AT_START = active_folders()
+
+
+@st.fragment(run_every=LIVE_EVERY if LIVE else None)
 def live_run() -> None:
     runs = jobs.list_runs()
     folder = watched_folder(runs)
@@ -139,6 +159,8 @@ def live_run() -> None:
     if info is None or (job is not None and job.alive and (info.updated or 0) < job.started):
         if job is not None and job.error:
             show_error(f"Run {folder.name} failed to start", job.error)
+            if LIVE:
+                st.rerun(scope="app")  # stop ticking
         else:
             st.info(f"**{md_escape(folder.name)}**: preparing the data…", icon=":material/hourglass_top:")
         return
@@ -175,13 +197,14 @@ def live_run() -> None:
     cols[3].metric("Val bits/char", f"{v['val_bpc']:.2f}" if v else "–")
     cols[4].metric("Chars/s", f"{t['chars_per_s']:,.0f}" if t else "–")
     cols[5].metric("Learning rate", f"{t['lr']:.2e}" if t else "–")
+    loss_fig, acc_fig = curve_figures(folder, metrics)
     g1, g2 = st.columns(2)
-    g1.plotly_chart(charts.loss_curve(metrics), key="tr_loss_chart", config={"displayModeBar": False})
-    g2.plotly_chart(charts.accuracy_curve(metrics), key="tr_acc_chart", config={"displayModeBar": False})
+    g1.plotly_chart(loss_fig, key="tr_loss_chart", config={"displayModeBar": False})
+    g2.plotly_chart(acc_fig, key="tr_acc_chart", config={"displayModeBar": False})
     st.caption(f"{len(train_ev)} training points · {len(val_ev)} validations")
 
 
-@st.fragment(run_every=3 * LIVE_EVERY)
+@st.fragment(run_every=3 * LIVE_EVERY if LIVE else None)
 def live_sample() -> None:
     folder = watched_folder(jobs.list_runs())
     if folder is None:
@@ -212,8 +235,15 @@ def live_sample() -> None:
         st.code(s["abc"], language=None)
 
 
+@st.fragment(run_every=None if LIVE else 3 * LIVE_EVERY)
+def watch_for_runs() -> None:
+    if active_folders() != ACTIVE_AT_START:  # a run started or ended elsewhere
+        st.rerun(scope="app")
+
+
 live_run()
 live_sample()
+watch_for_runs()
 
 # ------------------------------------------------------------------------------------------- run list
 

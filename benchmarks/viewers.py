@@ -1,0 +1,253 @@
+"""What watching costs a training run: 20 browser sessions on the Train page, throughput with and without them.
+
+Starts `streamlit run app.py` on a free port, starts one training run from the Train page (so the run's thread
+lives in the server process, as when a teacher trains for a room), then measures the run's throughput
+(characters per second, from the step counter in metrics.jsonl) in alternating windows: no viewers, N viewers
+(Playwright pages on the Train page, each redrawing the live curves every 2 s), no viewers again. The cost
+compares the viewer window to the mean of the two windows around it.
+
+The browsers run on this machine too; in a classroom they run on the students' machines. So by default the
+server (its training thread, the viewers' page reruns, the websocket traffic) is pinned to CPU 0 and the
+browsers to the other CPUs: the cost measured is what the viewers cost the server. `--no-pin` lets them share
+every CPU (on 2 cores, 20 Chromium tabs redrawing charts then compete with training directly). CPU time of the
+server and of the browsers is reported for each window.
+
+    python benchmarks/viewers.py                      # 20 viewers, 60 s windows
+    python benchmarks/viewers.py --viewers 5 --seconds 30 --hidden 128
+
+Prints one JSON line.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+from common import emit, machine
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = os.environ.get("MUSICRNN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of processes and their descendants (from /proc)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    seen = set()
+    todo = list(pids)
+    children: dict[int, list[int]] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                children.setdefault(ppid, []).append(int(d.name))
+            except (OSError, IndexError, ValueError):
+                pass
+    while todo:
+        pid = todo.pop()
+        if pid in seen:
+            continue
+        seen.add(pid)
+        todo += children.get(pid, [])
+        try:
+            f = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(f[11]) + int(f[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def progress(folder: Path) -> tuple[float, int] | None:
+    """(time, step) of the newest training event."""
+    try:
+        lines = (folder / "metrics.jsonl").read_text().splitlines()
+    except OSError:
+        return None
+    for line in reversed(lines):
+        try:
+            ev = json.loads(line)
+        except ValueError:
+            continue
+        if ev.get("kind") == "train":
+            return ev["time"], ev["step"]
+    return None
+
+
+def window(folder: Path, seconds: float, chars_per_step: int, pids: dict[str, list[int]]) -> dict:
+    cpu0 = {k: cpu_seconds(v) for k, v in pids.items()}
+    a = progress(folder)
+    time.sleep(seconds)
+    b = progress(folder)
+    cpu1 = {k: cpu_seconds(v) for k, v in pids.items()}
+    steps = b[1] - a[1]
+    span = b[0] - a[0]
+    if steps <= 0 or span <= 0:
+        status = json.loads((folder / "run.json").read_text()).get("status")
+        raise SystemExit(f"the watched run made no progress in the window (status {status})")
+    return {"seconds": round(span, 2), "steps": steps, "chars_per_s": round(steps * chars_per_step / span, 1),
+            "cpu_s": {k: round(cpu1[k] - cpu0[k], 2) for k in pids}}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--viewers", type=int, default=20)
+    ap.add_argument("--seconds", type=float, default=60.0, help="length of each measuring window")
+    ap.add_argument("--warmup", type=float, default=20.0)
+    ap.add_argument("--hidden", type=int, default=256, help="hidden size of the run watched")
+    ap.add_argument("--batch", type=int, default=32)
+    ap.add_argument("--window", type=int, default=128)
+    ap.add_argument("--threads", type=int, default=1, help="CPU threads of the training thread")
+    ap.add_argument("--data", default=None, help="training data (default: 300 of O'Neill's tunes)")
+    ap.add_argument("--no-pin", dest="pin", action="store_false",
+                    help="do not pin the server to CPU 0 and the browsers to the other CPUs")
+    args = ap.parse_args()
+    if not Path(CHROMIUM).exists():
+        sys.exit(f"Chromium not found at {CHROMIUM} (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    home = Path(tempfile.mkdtemp(prefix="musicrnn-viewers-"))
+    data = args.data
+    if data is None:
+        from musicrnn.corpus import music21_corpus_dir
+
+        data = home / "abc"
+        data.mkdir()
+        for f in sorted((music21_corpus_dir() / "oneills1850").glob("*.abc"))[:6]:
+            shutil.copy(f, data / f.name)
+    env = {**os.environ, "MUSICRNN_RUNS": str(home / "runs"), "MUSICRNN_DATA": str(home / "data"),
+           "MUSICRNN_TUNEBOOK": str(home / "tunebook.sqlite"), "MUSICRNN_TRAIN_THREADS": str(args.threads)}
+    port = free_port()
+    log = open(home / "server.log", "w")
+    cpus = sorted(os.sched_getaffinity(0))
+    pin = args.pin and len(cpus) >= 2
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                               "--server.fileWatcherType", "none", "--server.port", str(port),
+                               "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                              preexec_fn=(lambda: os.sched_setaffinity(0, {cpus[0]})) if pin else None)
+    if pin:  # this process, Playwright's driver and Chromium: the other CPUs
+        os.sched_setaffinity(0, set(cpus[1:]))
+    url = f"http://127.0.0.1:{port}"
+    folder = home / "runs" / "watched"
+    result: dict = {"benchmark": "viewers", "viewers": args.viewers}
+    try:
+        deadline = time.time() + 90
+        while True:
+            try:
+                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
+                    break
+            except OSError:
+                pass
+            if time.time() > deadline or server.poll() is not None:
+                raise SystemExit("streamlit did not start; see " + str(home / "server.log"))
+            time.sleep(0.3)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            # Playwright's driver and the Chromium processes under it: this process's children but the server
+            browser_pid = [int(x.name) for x in Path("/proc").iterdir() if x.name.isdigit()
+                           and _ppid(x) == os.getpid() and int(x.name) != server.pid]
+            # the teacher: start the run from the Train page
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(url + "/train")
+            page.wait_for_selector(READY, timeout=60_000)
+            page.get_by_role("radio", name="tiny").click()
+            _settle(page)
+            page.get_by_role("combobox", name="Training data").click()
+            page.get_by_role("option", name="Another folder or file…").click()
+            _settle(page)
+            for label, value in (("Path: an IrishMAN folder or .json, or an .abc file or folder", str(data)),
+                                 ("Hidden", str(args.hidden)), ("Batch", str(args.batch)),
+                                 ("Window", str(args.window)), ("Patience", "0"), ("Max steps", "10000000"),
+                                 ("Run name", "watched")):
+                box = page.get_by_label(label, exact=True)
+                box.fill(value)
+                box.press("Enter")
+                _settle(page)
+            page.get_by_role("button", name="Start training").click()
+            _settle(page)
+            page.close()  # the run goes on without any page open
+            deadline = time.time() + 120
+            while progress(folder) is None:
+                if time.time() > deadline:
+                    raise SystemExit("the run did not start; see " + str(home / "server.log"))
+                time.sleep(0.5)
+            time.sleep(args.warmup)
+            pids = {"server": [server.pid], "browsers": browser_pid}
+            before = window(folder, args.seconds, args.batch * args.window, pids)
+            pages = []
+            t0 = time.time()
+            for _ in range(args.viewers):
+                ctx = browser.new_context(viewport={"width": 1400, "height": 1000})
+                pg = ctx.new_page()
+                pg.goto(url + "/train")
+                pages.append(pg)
+            for pg in pages:
+                pg.wait_for_selector(".js-plotly-plot", timeout=120_000)
+                pg.get_by_text("watched").first.wait_for(timeout=60_000)
+            opened_s = time.time() - t0
+            time.sleep(5)
+            during = window(folder, args.seconds, args.batch * args.window, pids)
+            points = [pg.evaluate("() => document.querySelector('.js-plotly-plot').data[0].x.length") for pg in pages]
+            for pg in pages:
+                pg.context.close()
+            time.sleep(5)
+            after = window(folder, args.seconds, args.batch * args.window, pids)
+            browser.close()
+        base = (before["chars_per_s"] + after["chars_per_s"]) / 2
+        cost = 1 - during["chars_per_s"] / base
+        info = json.loads((folder / "run.json").read_text())
+        result.update({
+            "baseline_chars_per_s": round(base, 1), "with_viewers_chars_per_s": during["chars_per_s"],
+            "cost": round(cost, 4), "goal": 0.10, "met": cost <= 0.10,
+            "windows": {"before": before, "during": during, "after": after},
+            "viewers_opened_in_s": round(opened_s, 1), "viewer_curve_points": [min(points), max(points)],
+            "run": {"model": info.get("model"), "batch_size": args.batch, "seq_len": args.window,
+                    "threads": args.threads, "device": info.get("device")},
+            "pinned": {"server": cpus[:1], "browsers": cpus[1:]} if pin else None,
+            "machine": machine(), "load_average_at_end": os.getloadavg(),
+        })
+    finally:
+        try:
+            (folder / "STOP").touch()
+        except OSError:
+            pass
+        server.terminate()
+        try:
+            server.wait(20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        log.close()
+        shutil.rmtree(home, ignore_errors=True)
+    emit(result)
+
+
+def _settle(page) -> None:
+    page.wait_for_timeout(300)
+    page.wait_for_selector(READY, timeout=60_000)
+
+
+def _ppid(d: Path) -> int:
+    try:
+        return int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return -1
+
+
+if __name__ == "__main__":
+    main()
