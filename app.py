@@ -5,7 +5,7 @@ and shows the device. Every page is a thin view over the `musicrnn` library.
 """
 import streamlit as st
 
-from app_pages._common import PAGE_FILES, device_info, md_escape, model_choices, warm_render_pool
+from app_pages._common import PAGE_FILES, device_info, md_escape, model_choices, settle_heap, warm_render_pool
 
 
 def main() -> None:
@@ -19,6 +19,7 @@ def main() -> None:
     ]
     page = st.navigation(pages)
     warm_render_pool()
+    settle_heap()
 
     with st.sidebar:
         st.markdown("### :material/music_note: musicrnn")

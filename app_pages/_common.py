@@ -102,6 +102,20 @@ def warm_render_pool() -> threading.Thread:
 
 
 @st.cache_resource(show_spinner=False)
+def settle_heap() -> bool:
+    """Move the objects alive after start-up (torch, streamlit, numpy…) out of the garbage collector's view.
+
+    A full collection over them takes ~0.2 s holding the GIL; a training thread in this process would stall
+    each time. `gc.freeze` is process-wide and done once.
+    """
+    import gc
+
+    gc.collect()
+    gc.freeze()
+    return True
+
+
+@st.cache_resource(show_spinner=False)
 def device_info() -> tuple[str, str]:
     """(type, label) of the device training and generation use by default."""
     from musicrnn.model import device_label, pick_device
