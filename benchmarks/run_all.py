@@ -94,11 +94,13 @@ def wait_quiet(max_wait: float, threshold: float = 0.25) -> float:
     return busy
 
 
-def run_one(figure: str, argv: list[str], max_wait: float = 0.0) -> dict:
-    busy = wait_quiet(max_wait) if max_wait > 0 else cpu_busy()
+def run_one(figure: str, argv: list[str], max_wait: float = 0.0, env: dict | None = None,
+            threshold: float = 0.25) -> dict:
+    busy = wait_quiet(max_wait, threshold) if max_wait > 0 else cpu_busy()
     t0 = time.perf_counter()
     print(f"[run_all] {' '.join(argv)} (cores busy before: {busy:.0%})", file=sys.stderr, flush=True)
-    r = subprocess.run([sys.executable, str(HERE / argv[0]), *argv[1:]], cwd=ROOT, capture_output=True, text=True)
+    r = subprocess.run([sys.executable, str(HERE / argv[0]), *argv[1:]], cwd=ROOT, capture_output=True, text=True,
+                       env=env)
     wall = round(time.perf_counter() - t0, 1)
     lines = [l for l in r.stdout.splitlines() if l.startswith("{")]
     if r.returncode != 0 or not lines:
@@ -290,6 +292,10 @@ def main():
     p.add_argument("--only", default=None, help="comma-separated figures: train,prep,sampling,studio,scaling")
     p.add_argument("--quick", action="store_true", help="tiny sizes: checks that everything runs")
     p.add_argument("--report-only", action="store_true", help="rebuild results.md from results.jsonl")
+    p.add_argument("--quiet-threshold", type=float, default=0.25,
+                   help="busy fraction of all cores below which the CPU counts as quiet")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch threads of every script (OMP_NUM_THREADS); default: torch's own (all cores)")
     p.add_argument("--max-wait", type=float, default=120.0,
                    help="seconds to wait before each figure for other work to leave the CPU (0: do not wait)")
     a = p.parse_args()
@@ -308,6 +314,7 @@ def main():
 
         devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
     only = set(a.only.split(",")) if a.only else None
+    env = {**os.environ, **({"OMP_NUM_THREADS": str(a.threads)} if a.threads else {})}
     t0 = time.perf_counter()
     results = []
     jsonl.write_text("")
@@ -315,7 +322,7 @@ def main():
         for figure, argv in plan(dev, a.quick, a.data, a.checkpoint, out):
             if only and figure not in only:
                 continue
-            res = run_one(figure, argv, a.max_wait)
+            res = run_one(figure, argv, a.max_wait, env, a.quiet_threshold)
             results.append(res)
             with open(jsonl, "a") as f:
                 f.write(json.dumps(res) + "\n")

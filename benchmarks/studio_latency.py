@@ -162,8 +162,15 @@ def browser(runs: int = 5, checkpoint=None, timeout_s: float = 120.0) -> dict:
         env = {**os.environ, "MUSICRNN_RUNS": str(Path(tmp) / "runs"), "MUSICRNN_TUNEBOOK": str(Path(tmp) / "tb.sqlite")}
         (Path(tmp) / "runs").mkdir()
         if checkpoint:  # used when there is no shipped model: the app then picks the first run with a best.pt
-            src = Path(checkpoint)
-            shutil.copytree(src if src.is_dir() else src.parent, Path(tmp) / "runs" / "bench")
+            from musicrnn.checkpoint import resolve
+
+            dest = Path(tmp) / "runs" / "bench"
+            dest.mkdir()
+            # A snapshot, not the folder: a run still training keeps replacing its files.
+            best = resolve(checkpoint)
+            shutil.copy(best, dest / "best.pt")
+            if (best.parent / "run.json").exists():
+                shutil.copy(best.parent / "run.json", dest / "run.json")
         port = _free_port()
         log = open(Path(tmp) / "streamlit.log", "wb")
         proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
