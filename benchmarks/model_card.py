@@ -76,6 +76,87 @@ def speed(model, vocab) -> dict:
     return out
 
 
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f} %"
+
+
+def render_readme(card: dict) -> str:
+    """The human-readable card; every number comes from card.json."""
+    m, t, v, mu, sp, d = card["model"], card["training"], card["validation"], card["music"], card["speed"], card["data"]
+    cl = d["cleaning"]
+    rows = "\n".join(
+        f"| {name} | {mu[name]['tunes']} | {_pct(mu[name]['parse_rate'])} | {_pct(mu[name]['bar_ok_rate'])} | "
+        f"{_pct(mu[name]['ended_rate'])} | {mu[name]['lcs_max']} ({mu[name]['lcs_median']}) |"
+        for name in ("reel", "jig", "all"))
+    samples = "\n\n".join(f"**{s['type']}** (seed {s['seed']}, temperature {s['temperature']}, prime "
+                           f"`{json.dumps(s['prime'])}`{'' if s['ended'] else ', cut at the length limit'})\n\n"
+                           f"```abc\n{s['abc'].rstrip()}\n```" for s in card["samples"])
+    hours = (t["wall_time_s"] or 0) / 3600
+    return f"""# musicrnn default model
+
+A character-level {m['cell'].upper()} ({m['layers']} × {m['hidden_size']}, embedding {m['embedding_dim']}, dropout
+{m['dropout']}; {card['parameters']:,} parameters, {card['file_mb']} MB) trained on the ABC tunes bundled with
+music21. `python -m musicrnn generate` and the studio use it when no other checkpoint is chosen.
+
+## Data
+- Source: `{d['source']}`: {cl['tunes_in']:,} tunes read, {cl['tunes_kept']:,} kept after cleaning
+  (dropped: {json.dumps(cl['dropped'])}).
+- Cleaning: `X:` renumbered to 1; `L:`, `M:`, `K:` and the body kept; removed {sum(cl['fields_dropped'].values()):,}
+  natural-language or layout fields ({', '.join(list(cl['fields_dropped'])[:8])}…); changes: {json.dumps(cl['changed'])}.
+- Split: {d['split']} (by a hash of each tune's content): {d['train_tunes']:,} training tunes
+  ({d['train_chars']:,} characters), {d['val_tunes']:,} validation tunes ({d['val_chars']:,} characters).
+
+## Training
+```bash
+{t['command']}
+```
+Hardware: {t['hardware']} ({t['machine']['cpu']}, {t['machine']['cores']} cores); wall time {hours:.2f} h over
+{t['steps']} steps (best checkpoint at step {t['best_step']}; run status: {t['status']}).
+
+![loss and accuracy curves](curves.png)
+
+## Validation
+| measure | value |
+|---|---|
+| bits per character (each validation tune from a fresh state, with its end token) | **{v['bpc']:.3f}** |
+| loss (nats per character) | {v['loss']:.4f} |
+| next-character accuracy | {_pct(v['accuracy'])} |
+| `xz -9` on the same tunes, given the training tunes | {v['xz9_bpc']:.3f} bits per character |
+
+Reproduce: `{v['command']}`.
+
+## Music
+{mu['n_per_prime']} tunes per prime sampled at temperature {mu['temperature']} (seed {mu['seed']}, at most
+{mu['max_chars']} characters), checked by `musicrnn.abc.check_tune` (music21 parse, bar durations against the
+meter with repeats and endings understood, end of tune). Copying: the longest body substring also found in a
+training tune (max, median), in characters. Reproduce: `python benchmarks/music_quality.py --checkpoint
+checkpoints/default -n {mu['n_per_prime']}`.
+
+| prime | tunes | parse with music21 | bars with the meter's duration | end by themselves | longest copy |
+|---|---|---|---|---|---|
+{rows}
+
+## Speed (this machine, CPU)
+- one 300-character tune: {sp['tunes_1_300_chars_s']} s; 16 at once: {sp['tunes_16_300_chars_s']} s.
+
+## Samples
+{samples}
+
+## Known limits
+{KNOWN_LIMITS}
+"""
+
+
+KNOWN_LIMITS = """- Trained on CPU within a session's time: the validation figure above is what that budget reached; the
+  `gpu` preset on IrishMAN is the path to a stronger model (`python -m musicrnn train --preset gpu --data
+  data/irishman`).
+- The corpus mixes Irish and Scottish dance music (O'Neill's, Ryan's Mammoth) with Essen folksongs (German);
+  primes with a dance meter and `L:1/8` pull towards the dance music, others may come out in the Essen style.
+- Single-voice melody only; chord symbols are learned where the sources have them, lyrics and titles are not.
+- The model knows only the characters of its corpus; a prime with others is refused with the list of them.
+"""
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--checkpoint", required=True)
@@ -131,6 +212,7 @@ def main():
         "samples": samples,
     }
     (folder / "card.json").write_text(json.dumps(card, indent=1))
+    (folder / "README.md").write_text(render_readme(card))
     print(json.dumps({k: card[k] for k in ("validation", "speed", "file_mb", "parameters")}))
 
 
