@@ -341,12 +341,18 @@ class _BarBuilder:
         self.state = state
         self.bars: list[Bar] = []
         self.cur = Bar(voice, 0, 0, -1, -1, state=dict(state))
+        self.last_line = 0
 
     def _touch(self, line: int, off: int) -> None:
         if self.cur.start < 0:
             self.cur.start, self.cur.line = off, line
 
     def add_music(self, text: str, line: int, off: int) -> None:
+        if self.cur.items and line != self.last_line:
+            # keep the line break: music21 reads some stray symbols at a line end
+            # differently from the same symbols run into the next line
+            self.cur.items.append(("m", "\n"))
+        self.last_line = line
         if not text.strip():
             if self.cur.items:
                 self.cur.items.append(("m", " "))
@@ -480,43 +486,62 @@ def play_order(bars: list[Bar]) -> list[int]:
 # ----------------------------------------------------------------------------- text for music21
 
 
-# Segments of music text music21 must not see rewritten: annotations and !decorations!.
+# Text music21 must not see rewritten as notes: strings, !decorations!, +decorations+.
 _PROTECTED = re.compile(r'"[^"\n]*"?|![^!\s|]{1,60}!|\+[^+\s|]{1,60}\+')
 # Letters that are not ABC; music21 reads each as a made-up note C.
 _NOT_ABC = str.maketrans("", "", "JWXYjpq\\")
+# A slur's '(' (a tuplet's '(' is followed by a digit) and ')'.
+_SLUR = re.compile(r"\((?!\d)|\)")
+_LABEL_ENDING = re.compile(r"\[(?=\")")  # `["Coda"`: a variant ending named by text
 
 
-def _music21_fixups(text: str) -> str:
-    """Work around music21 ABC bugs that silently drop notes.
+def _music21_fixups(text: str, *, sound_only: bool) -> str:
+    """Rewrite bar content where music21 would silently drop notes or fail.
 
-    `H` (fermata) swallows the next note, as does an annotation placed with `">..."`;
-    letters that are not ABC become invented notes. Text only, meaning unchanged.
+    `H` (fermata) and a `">..."` annotation swallow the next note; a `"^..."` annotation
+    before a chord fails; letters that are not ABC become invented notes; `["Coda"` is
+    read as a broken chord. With `sound_only` (playback and bar lengths), strings,
+    decorations and slurs go too: they change no note, and music21 spends time
+    quadratic in the tune's length on slurs when there are no measures.
     """
     out: list[str] = []
     pos = 0
+    text = _LABEL_ENDING.sub("", text)
+
+    def plain(seg: str) -> str:
+        seg = seg.translate(_NOT_ABC)
+        if sound_only:
+            return _SLUR.sub("", seg.replace("H", ""))
+        return seg.replace("H", "!fermata!")
+
     for m in _PROTECTED.finditer(text):
-        out.append(text[pos:m.start()].translate(_NOT_ABC).replace("H", "!fermata!"))
+        out.append(plain(text[pos:m.start()]))
         seg = m.group(0)
-        if seg.startswith('">'):
+        if sound_only:
+            seg = " "
+        elif seg[:2] in ('">', '"<'):
             seg = '"^' + seg[2:]
+        if seg[:2] in ('"^', '"_', '"@') and text[m.end():m.end() + 1] == "[":
+            seg = ""  # music21 fails on a placed annotation before a chord
         out.append(seg)
         pos = m.end()
-    out.append(text[pos:].translate(_NOT_ABC).replace("H", "!fermata!"))
+    out.append(plain(text[pos:]))
     return "".join(out)
 
 
-def _items_text(items: list) -> str:
+def _items_text(items: list, *, sound_only: bool = False) -> str:
     """Bar content for music21: inline fields become field lines (music21 ignores `[K:D]`)."""
     out: list[str] = []
     for it in items:
         if it[0] == "m":
-            out.append(_music21_fixups(it[1]))
+            out.append(_music21_fixups(it[1], sound_only=sound_only))
         else:
             out.append(f"\n{it[1]}:{it[2]}\n")
     return "".join(out)
 
 
 _VERSION_LINE = re.compile(r"^%abc-\d+(?:\.\d+)*", re.M)
+_ABC21 = "%abc-2.1\n"
 
 
 def _header_text(tune: Tune) -> str:
@@ -527,7 +552,7 @@ def _header_text(tune: Tune) -> str:
     which every player (and the 2.1 standard) does.
     """
     version = _VERSION_LINE.search(tune.text)
-    lines = [version.group(0) if version else "%abc-2.1"]
+    lines = [version.group(0) if version else _ABC21.strip()]
     for ln in tune.header_lines:
         if _FIELD_LINE.match(ln) and ln[:2] not in ("V:", "K:"):
             lines.append(ln)
@@ -577,7 +602,7 @@ def playback_abc(abc: str) -> str:
             for it in b.items:
                 if it[0] == "f":
                     cur[it[1]] = it[2]
-            out.append(_items_text(b.items).strip(" ") + " ||")
+            out.append(_items_text(b.items, sound_only=True).strip(" ") + " ||")
             count += 1
             out.append("\n" if count % 8 == 0 else " ")
             prev = i
@@ -638,7 +663,7 @@ def _durations_abc(tune: Tune, bars: list[Bar], upto: int | None = None) -> str:
     out = [_header_text(tune)]
     sel = bars if upto is None else bars[:upto]
     for k, b in enumerate(sel):
-        out.append(f"Q:1/4={_MARK + k}\n{_items_text(b.items).strip()}\n")
+        out.append(f"Q:1/4={_MARK + k}\n{_items_text(b.items, sound_only=True).strip()}\n")
     out.append(f"Q:1/4={_MARK + len(sel)}\n")
     return "".join(out)
 
@@ -728,9 +753,21 @@ def _open_repeats(bars: list[Bar]) -> list[int]:
 
 
 def _parse_music21(text: str):
+    """music21's reading of our text; if it fails in ABC 2.1 mode (see _header_text), its
+    default 1.3 reading is tried before giving up (music21's 2.1 accidental bookkeeping
+    fails on some stray '=')."""
     from music21 import converter
 
-    return converter.parse(text, format="abc")
+    try:
+        return converter.parse(text, format="abc")
+    except Exception:
+        if not text.startswith(_ABC21):
+            raise
+        try:
+            return converter.parse(text[len(_ABC21):], format="abc")
+        except Exception:
+            pass
+        raise
 
 
 def _music21_bar_lengths(tune: Tune, bars: list[Bar]) -> tuple[list[Fraction | None], int]:
