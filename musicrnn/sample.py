@@ -1,6 +1,7 @@
 """Batched sampling: many tunes at once, one step at a time with the recurrent state kept."""
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -53,8 +54,29 @@ def _filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None)
     return logits
 
 
+@contextmanager
+def _single_thread_on_cpu(device: torch.device):
+    """Per-character steps are tiny matrix products: on the CPU, splitting each across threads costs more in
+    synchronisation than it saves (16 tunes: 1.2 s on one thread against 10+ s on two when the cores are busy)."""
+    if device.type != "cpu":
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def sample(model: CharRNN, vocab: Vocab, n: int = 1, **kwargs) -> list[Sample]:
+    """Sample `n` tunes in one batch; see `_sample` for the options."""
+    with _single_thread_on_cpu(next(model.parameters()).device):
+        return _sample(model, vocab, n, **kwargs)
+
+
 @torch.inference_mode()
-def sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", temperature: float = 1.0,
+def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", temperature: float = 1.0,
            top_k: int | None = None, top_p: float | None = None, seed: int = 0, max_chars: int = 1000,
            stop_at_eos: bool = True) -> list[Sample]:
     """Sample `n` tunes in one batch; each stops at its own `<eos>` or after `max_chars` new characters.
