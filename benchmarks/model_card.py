@@ -137,7 +137,7 @@ checkpoints/default -n {mu['n_per_prime']}`.
 {rows}
 
 ## Speed (this machine, CPU)
-- one 300-character tune: {sp['tunes_1_300_chars_s']} s; 16 at once: {sp['tunes_16_300_chars_s']} s.
+- one 300-character tune: {sp['tunes_1_300_chars_s']} s; 16 at once: {sp['tunes_16_300_chars_s']} s. {sp.get('note', '')}
 
 ## Samples
 {samples}
