@@ -47,7 +47,7 @@ def plan(device: str, quick: bool, data: str, checkpoint: str | None, out: Path)
                           "--seed-tunes", "8", "--device", "cpu"]),
             ("studio", ["studio_latency.py", *ck, "--runs", "5", "--device", "cpu"]),
             ("scaling", ["scaling.py", "--data", data, "--preset", "cpu", "--hidden-sizes", "256,512,1024",
-                         "--corpus-tunes", "3000,13000,53000,214122", "--steps", "20", "--seed-steps", "4",
+                         "--corpus-tunes", "3000,13000,53000,214122", "--steps", "16", "--seed-steps", "3",
                          "--corpus-steps", "10", "--device", "cpu", "--plot", plot]),
         ]
     # CUDA: the gpu preset (bf16 against fp32, the seed on the same model), sampling, scaling. Data preparation
@@ -104,10 +104,10 @@ def run_one(figure: str, argv: list[str], max_wait: float = 0.0, env: dict | Non
     wall = round(time.perf_counter() - t0, 1)
     lines = [l for l in r.stdout.splitlines() if l.startswith("{")]
     if r.returncode != 0 or not lines:
-        return {"benchmark": figure, "error": (r.stderr or r.stdout)[-3000:], "argv": argv, "script_wall_s": wall,
+        return {"benchmark": figure, "figure": figure, "error": (r.stderr or r.stdout)[-3000:], "argv": argv, "script_wall_s": wall,
                 "cpu_busy_before": busy}
     res = json.loads(lines[-1])
-    res.update(argv=argv, script_wall_s=wall, cpu_busy_before=busy, load_avg_after=round(os.getloadavg()[0], 2))
+    res.update(figure=figure, argv=argv, script_wall_s=wall, cpu_busy_before=busy, load_avg_after=round(os.getloadavg()[0], 2))
     print(f"[run_all]   done in {wall} s", file=sys.stderr, flush=True)
     return res
 
@@ -153,13 +153,21 @@ def report(results: list[dict], total_s: float | None = None) -> str:
            "description (pad to 600 with spaces, LongTensor rows, shuffled DataLoader, loss over every position, "
            "`generate_music` one character per call with `.item()`), on musicrnn's own `CharRNN`.", "",
            f"**Machine**: {m.get('cpu', '?')}, {m.get('cores', '?')} cores, torch {m.get('torch', '?')} "
-           f"({m.get('torch_threads', '?')} threads), Python {m.get('python', '?')}"
+           f"({m.get('torch_threads', '?')} thread{'' if m.get('torch_threads') == 1 else 's'}), Python {m.get('python', '?')}"
            + (f", GPU {m['gpu']}" if m.get("gpu") else ", no GPU") + "."
-           + (f" Total run time {_t(total_s)}." if total_s else ""), ""]
+           + (f" The scripts ran {_t(total_s)} in all." if total_s else ""), ""]
+    threads, cores = m.get("torch_threads"), m.get("cores")
+    if threads and cores and threads < cores:
+        out += [f"Measured on {threads} torch thread{'s' if threads > 1 else ''} of {cores} cores "
+                f"(`run_all.py --threads {threads}`); both sides of every comparison ran on the same threads.", ""]
     busy = [f"{r['benchmark']} {r['cpu_busy_before']:.0%}" for r in results if "cpu_busy_before" in r]
     if busy:
-        out += ["Cores busy with other work just before each figure (other processes slow torch's threads far "
-                "more than their share): " + ", ".join(busy) + ".", ""]
+        out += ["Cores busy with other work just before each figure: " + ", ".join(busy) + "."]
+        if any(r.get("cpu_busy_before", 0) > 0.5 for r in results):
+            out += ["Other work shared the machine during these figures, so absolute rates are below what an idle "
+                    "machine gives; each comparison's two sides ran back to back under the same load, so the "
+                    "ratios hold up better than the rates."]
+        out += [""]
     if not cuda_ran:
         out += ["**CUDA**: no GPU on this machine, so the CUDA figures (bf16 against fp32, the `gpu` preset's chars/s, "
                 "the 62 M-character epoch, CUDA sampling and scaling) were not measured. The code paths are there: "
@@ -198,8 +206,11 @@ def report(results: list[dict], total_s: float | None = None) -> str:
             f"tensor size are scaled to all of them, its RSS is as measured (a lower bound).")
         out += ["## 2. Data preparation of an IrishMAN-sized corpus", "",
                 f"{_n(r['tunes'])} distinct tunes in IrishMAN's format ({r['json_mb']} MB of JSON, built from the "
-                f"embedded tunes in other keys), each side in a fresh process. Target for musicrnn: under 30 s and "
-                f"1.5 GB.{part}", "",
+                f"embedded tunes in other keys), each side in a fresh process. The embedded tunes are shorter than "
+                f"IrishMAN's, so this corpus has {r['musicrnn_chars'] / 1e6:.0f} M characters against IrishMAN's "
+                f"~62 M; musicrnn's time grows linearly with characters (about "
+                f"{_t(r['musicrnn_wall_s'] * 62e6 / r['musicrnn_chars'])} at 62 M). Target for musicrnn: under 30 s "
+                f"and 1.5 GB.{part}", "",
                 "| | wall time | peak RSS | result |", "|---|---|---|---|",
                 f"| musicrnn `prepare` (read, clean, split, encode; no cache) | {_t(r['musicrnn_wall_s'])} | "
                 f"{_n(r['musicrnn_peak_rss_mb'])} MB | {_n(r['musicrnn_chars'])} chars, {r['musicrnn_stream_mb']} MB "
@@ -304,8 +315,8 @@ def main():
     jsonl, md = out / "results.jsonl", out / "results.md"
     if a.report_only:
         results = [json.loads(l) for l in jsonl.read_text().splitlines() if l.strip()]
-        total = next((r.get("total_s") for r in results if r.get("benchmark") == "run_all"), None)
-        md.write_text(report([r for r in results if r.get("benchmark") != "run_all"], total))
+        results = [r for r in results if r.get("benchmark") != "run_all"]
+        md.write_text(report(results, sum(r.get("script_wall_s", 0) for r in results)))
         return
     if a.devices:
         devices = a.devices.split(",")
@@ -317,7 +328,10 @@ def main():
     env = {**os.environ, **({"OMP_NUM_THREADS": str(a.threads)} if a.threads else {})}
     t0 = time.perf_counter()
     results = []
-    jsonl.write_text("")
+    if only and jsonl.exists():  # re-running some figures: keep the others' lines
+        old = [json.loads(l) for l in jsonl.read_text().splitlines() if l.strip()]
+        results = [r for r in old if r.get("benchmark") != "run_all" and r.get("figure") not in only]
+    jsonl.write_text("".join(json.dumps(r) + "\n" for r in results))
     for dev in devices:
         for figure, argv in plan(dev, a.quick, a.data, a.checkpoint, out):
             if only and figure not in only:
@@ -329,7 +343,7 @@ def main():
     total = round(time.perf_counter() - t0, 1)
     with open(jsonl, "a") as f:
         f.write(json.dumps({"benchmark": "run_all", "total_s": total, "devices": devices, "quick": a.quick}) + "\n")
-    md.write_text(report(results, total))
+    md.write_text(report(results, sum(r.get("script_wall_s", 0) for r in results)))
     print(f"[run_all] {len(results)} figures in {total} s; wrote {jsonl} and {md}", file=sys.stderr)
 
 

@@ -149,7 +149,7 @@ def draw(res: dict, path) -> None:
         a.grid(True, which="both", alpha=0.3)
         a.legend()
     m = res.get("machine") or machine(res["device"])
-    fig.suptitle(f"musicrnn scaling on {res['device']} ({m.get('gpu') or m.get('cpu')}, {m.get('torch_threads')} threads)")
+    fig.suptitle(f"musicrnn scaling on {res['device']} ({m.get('gpu') or m.get('cpu')}, {m.get('torch_threads')} thread(s))")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
