@@ -225,9 +225,16 @@ def curve_figures(folder, metrics: list[dict]):
     cache = _media_cache()
     figs = cache.get(key)
     if figs is None:
-        figs = (charts.loss_curve(metrics), charts.accuracy_curve(metrics))
+        figs = tuple(_frozen(f) for f in (charts.loss_curve(metrics), charts.accuracy_curve(metrics)))
         cache.put(key, figs)
     return figs
+
+
+def _frozen(fig):
+    """A figure whose `to_dict()` (what st.plotly_chart reads, for every viewer at every tick) is made once."""
+    d = fig.to_dict()
+    fig.to_dict = lambda: d
+    return fig
 
 
 def compact_wav(wav: bytes) -> bytes:

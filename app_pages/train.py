@@ -3,6 +3,7 @@
 The run lives in the process-wide registry and in its run folder, not in this session: closing the tab,
 reloading or opening more tabs changes nothing, and runs started from the CLI show here too.
 """
+import re
 import time
 from pathlib import Path
 
@@ -22,7 +23,10 @@ STATUS_BADGE = {"running": ":blue-badge[:material/play_arrow: running]",
                 "failed": ":red-badge[:material/error: failed]"}
 MODEL_FIELDS = ("cell", "embedding_dim", "hidden_size", "layers", "dropout")
 TRAIN_FIELDS = ("batch_size", "seq_len", "lr", "epochs", "patience", "max_steps")
-LIVE_EVERY = 2.0
+# Seconds between redraws of the live numbers and curves while a run trains. Each redraw costs the server
+# ~10 ms of CPU per open tab; at 3 s twenty tabs take ~7% of a core (benchmarks/viewers.py).
+LIVE_EVERY = 3.0
+SAMPLE_EVERY = 10.0  # the sampled tune changes only at validations
 
 
 def preset_values(preset: str) -> dict:
@@ -92,6 +96,8 @@ with st.expander("New training run", expanded=not any(r.active for r in jobs.lis
         ss = st.session_state
         folder = jobs.runs_root() / (name.strip() or jobs.new_run_name())
         try:
+            if name.strip() and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}", name.strip()):
+                raise ValueError("a run name is letters, digits, '-', '_' and '.', starting with a letter or digit")
             if not source:
                 raise ValueError("choose the training data")
             if source != "music21" and not Path(source).expanduser().exists():
@@ -142,14 +148,14 @@ def active_folders() -> frozenset:
                      + [str(j.folder) for j in registry.active()])
 
 
-LIVE = is_live(watched_folder(jobs.list_runs()))
+WATCHED = watched_folder(jobs.list_runs())
+LIVE = is_live(WATCHED)
 ACTIVE_AT_START = active_folders()
 
 
 @st.fragment(run_every=LIVE_EVERY if LIVE else None)
 def live_run() -> None:
-    runs = jobs.list_runs()
-    folder = watched_folder(runs)
+    folder = WATCHED  # fixed until the next full run (a run ending, starting elsewhere, or a click)
     if folder is None:
         st.info("No training runs yet. Start one above, or from a terminal: "
                 "`python -m musicrnn train --preset tiny --out runs/first`.", icon=":material/info:")
@@ -204,9 +210,9 @@ def live_run() -> None:
     st.caption(f"{len(train_ev)} training points · {len(val_ev)} validations")
 
 
-@st.fragment(run_every=3 * LIVE_EVERY if LIVE else None)
+@st.fragment(run_every=SAMPLE_EVERY if LIVE else None)
 def live_sample() -> None:
-    folder = watched_folder(jobs.list_runs())
+    folder = WATCHED
     if folder is None:
         return
     samples = [s for s in jobs.read_samples(folder) if s.get("abc")]
@@ -215,7 +221,12 @@ def live_sample() -> None:
         st.caption("At each validation the network writes a short tune; it appears here.")
         return
     steps = [s["step"] for s in samples]
-    pick = st.select_slider("Sample at step", steps, value=steps[-1], key="tr_sample_step") if len(steps) > 1 else steps[0]
+    # follow the newest sample, unless the listener went back to an older one
+    ss = st.session_state
+    if ss.get("tr_sample_step") not in steps or ss.get("tr_sample_step") == ss.get("tr_sample_latest"):
+        ss["tr_sample_step"] = steps[-1]
+    ss["tr_sample_latest"] = steps[-1]
+    pick = st.select_slider("Sample at step", steps, key="tr_sample_step") if len(steps) > 1 else steps[0]
     s = next(x for x in reversed(samples) if x["step"] == pick)
     try:
         res = render_tune(s["abc"], ended=s.get("ended"))
@@ -235,7 +246,7 @@ def live_sample() -> None:
         st.code(s["abc"], language=None)
 
 
-@st.fragment(run_every=None if LIVE else 3 * LIVE_EVERY)
+@st.fragment(run_every=None if LIVE else 5.0)
 def watch_for_runs() -> None:
     if active_folders() != ACTIVE_AT_START:  # a run started or ended elsewhere
         st.rerun(scope="app")

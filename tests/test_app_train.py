@@ -97,11 +97,14 @@ def test_second_start_is_refused_and_stop_keeps_checkpoints(app_env, small_abc_c
     assert (folder / "last.pt").exists() and (folder / "best.pt").exists()
 
 
-def test_bad_source_is_an_error(app_env, tmp_path):
+def test_bad_source_or_name_is_an_error(app_env, tmp_path, small_abc_corpus):
     at = new_app("train")
     start_run(at, tmp_path / "nowhere.abc", "bad", 10)
     assert any("no such file" in e.value for e in at.error)
     assert at.button(key="tr_start")
+    start_run(at, small_abc_corpus, "../outside", 10)
+    assert any("a run name is" in e.value for e in at.error)
+    assert not (app_env["runs"].parent / "outside").exists()
 
 
 def test_failed_run_shows_its_error(app_env, tmp_path):
