@@ -413,6 +413,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
                        best_val_loss=None if math.isinf(st["best_val"]) else st["best_val"])
             log.close()
         if world > 1 and dist.is_initialized():
+            if status != "failed":
+                dist.barrier()  # leave together: a rank tearing down gloo while a peer still talks can abort
             dist.destroy_process_group()
     return {"status": status, "step": st["step"], "total_steps": total_steps, "best_val_loss": st["best_val"],
             "best_val_bpc": st["best_val"] / LN2, "best_step": st["best_step"], **last_val,
