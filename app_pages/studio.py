@@ -63,7 +63,7 @@ with left:
 
     def _draw_seed():
         if not st.session_state.get("studio_fixed_seed"):
-            st.session_state["studio_seed"] = random.randrange(2**31 - 1)
+            st.session_state["studio_seed"] = random.randrange(1, 1_000_000)  # short enough to read and type
 
     generate = st.button("Generate", type="primary", icon=":material/auto_awesome:", disabled=value is None,
                          on_click=_draw_seed, key="studio_generate", width="stretch")
