@@ -149,7 +149,14 @@ def _load_model(path: str, mtime: float):
     from musicrnn.checkpoint import load_model
     from musicrnn.model import pick_device
 
-    return load_model(path, pick_device("auto"))
+    model, vocab, ckpt = load_model(path, pick_device("auto"))
+    try:  # the first forward pass pays one-off kernel set-up: pay it here, not on the first Generate
+        from musicrnn.sample import sample
+
+        sample(model, vocab, 1, prime="X:1\n", max_chars=4)
+    except Exception:  # noqa: BLE001 - a model that cannot sample says so on Generate
+        pass
+    return model, vocab, ckpt
 
 
 def get_model(value: str):

@@ -34,6 +34,10 @@ with left:
                    "a minute), then come back.", icon=":material/warning:")
     else:
         st.caption(f"Model: **{md_escape(label)}** (change it in the sidebar)")
+        try:
+            get_model(value)  # loaded (and cached) while the user picks settings, not on Generate
+        except MusicRNNError:
+            pass  # Generate shows the error
     tune_type = st.selectbox("Tune type", list(TUNE_TYPES), key="studio_type",
                              help="Sets the meter (M:) and unit note length (L:) of the header the model continues.")
     key_sig = st.selectbox("Key", KEYS, key="studio_key")
