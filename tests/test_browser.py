@@ -1,7 +1,8 @@
 """The app in a real browser: `streamlit run app.py` on 127.0.0.1, driven by Debian's Chromium via Playwright.
 
 Generate shows a score image and an audio player; a tiny training run's curve gains points live; a MIDI
-download starts with `MThd`; each page is screenshotted into docs/. Without Chromium the tests skip, except
+download starts with `MThd`; each page is screenshotted (into docs/ with MUSICRNN_SCREENSHOTS=docs). Without
+Chromium the tests skip, except
 under CI (`CI=true`), where a missing browser fails the run.
 """
 from __future__ import annotations
@@ -25,7 +26,9 @@ CHROMIUM = os.environ.get("MUSICRNN_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
 READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-DOCS = ROOT / "docs"
+# Screenshots of each page go to $MUSICRNN_SCREENSHOTS (`MUSICRNN_SCREENSHOTS=docs pytest -m browser` refreshes
+# the committed ones); otherwise to a temporary folder, so a test run leaves the working tree clean.
+SHOTS = os.environ.get("MUSICRNN_SCREENSHOTS")
 
 
 def _need_browser():
@@ -107,10 +110,14 @@ def settle(page, timeout=60_000):
     page.wait_for_selector(READY, timeout=timeout)
 
 
-def shot(page, name):
-    DOCS.mkdir(exist_ok=True)
+def shot(page, server, name):
+    folder = Path(SHOTS) if SHOTS else server["home"] / "screenshots"
+    if not folder.is_absolute():
+        folder = ROOT / folder
+    folder.mkdir(parents=True, exist_ok=True)
     page.wait_for_timeout(500)
-    page.screenshot(path=str(DOCS / f"screenshot-{name}.png"))
+    page.screenshot(path=str(folder / f"screenshot-{name}.png"))
+    assert (folder / f"screenshot-{name}.png").stat().st_size > 10_000
 
 
 def test_deep_link_to_a_page_keeps_the_navigation(browser, server):
@@ -151,7 +158,7 @@ def test_generate_shows_score_and_audio_and_downloads_midi(browser, server):
     main.get_by_label("Title").first.fill("Browser reel")
     main.get_by_role("button", name="Save to tunebook").first.click()
     page.get_by_text("Saved as tune").wait_for(timeout=30_000)
-    shot(page, "studio")
+    shot(page, server, "studio")
     page.close()
 
 
@@ -186,7 +193,7 @@ def test_training_curve_gains_points_live(browser, server):
     # the page was never reloaded: the fragment redrew the figure with more points
     page.get_by_text("Listen to it learn").wait_for(timeout=30_000)
     page.wait_for_timeout(2500)
-    shot(page, "train")
+    shot(page, server, "train")
     page.get_by_role("button", name="Stop").click()
     page.get_by_text("stopped").first.wait_for(timeout=60_000)
     assert (server["runs"] / "browser-run" / "last.pt").exists()
@@ -199,12 +206,12 @@ def test_dataset_and_tunebook_pages(browser, server):
     page.locator(".js-plotly-plot").first.wait_for(timeout=60_000)
     settle(page)
     assert not page.locator('[data-testid="stException"]').count()
-    shot(page, "dataset")
+    shot(page, server, "dataset")
     page.close()
 
     page = open_page(browser, server, "tunebook", height=1100)
     page.get_by_text("Browser reel").first.wait_for(timeout=30_000)
     page.locator('[data-testid="stMain"] [data-testid="stImage"] img').first.wait_for(timeout=60_000)
     settle(page)
-    shot(page, "tunebook")
+    shot(page, server, "tunebook")
     page.close()
