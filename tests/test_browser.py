@@ -2,8 +2,7 @@
 
 Generate shows a score image and an audio player; a tiny training run's curve gains points live; a MIDI
 download starts with `MThd`; each page is screenshotted (into docs/ with MUSICRNN_SCREENSHOTS=docs). Without
-Chromium the tests skip, except
-under CI (`CI=true`), where a missing browser fails the run.
+Chromium the tests skip, except under CI (`CI=true`), where a missing browser fails the run.
 """
 from __future__ import annotations
 
