@@ -61,7 +61,8 @@ def uploads_dir() -> Path:
 
 def known_sources() -> dict[str, str]:
     """Training and exploring sources on this machine: {source string: label}."""
-    out = {"music21": "Bundled music21 tunes (O'Neill's, Ryan's, Essen, Nottingham…)"}
+    out = {"music21": "Bundled music21 tunes (O'Neill's, Ryan's, Essen, Nottingham…)",
+           "music21:dance": "Bundled dance tunes only (Ryan's Mammoth, O'Neill's, Aird's)"}
     if (irishman_dir() / "train.json").is_file():
         out[str(irishman_dir())] = f"IrishMAN ({irishman_dir()})"
     if uploads_dir().is_dir():

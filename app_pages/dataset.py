@@ -9,6 +9,7 @@ import streamlit as st
 
 from musicrnn import charts
 from musicrnn.errors import MusicRNNError
+from musicrnn.corpus import MUSIC21_PARTS
 from app_pages._common import (irishman_dir, known_sources, md_escape, show_error, tune_view, uploads_dir)
 
 
@@ -32,7 +33,7 @@ def stats(src: str, stamp: float) -> dict:
 
 def stamp_of(src: str) -> float:
     """Changes when the source's files change, so the caches reload."""
-    if src == "music21":
+    if src in MUSIC21_PARTS:
         return 0.0
     p = Path(src).expanduser()
     try:

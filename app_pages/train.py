@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from musicrnn import jobs
+from musicrnn.corpus import MUSIC21_PARTS
 from musicrnn.errors import MusicRNNError
 from app_pages._common import (PAGE_FILES, curve_figures, device_info, known_sources, md_escape, render_tune,
                                show_error, training_jobs, use_model)
@@ -100,7 +101,7 @@ with st.expander("New training run", expanded=not any(r.active for r in jobs.lis
                 raise ValueError("a run name is letters, digits, '-', '_' and '.', starting with a letter or digit")
             if not source:
                 raise ValueError("choose the training data")
-            if source != "music21" and not Path(source).expanduser().exists():
+            if source not in MUSIC21_PARTS and not Path(source).expanduser().exists():
                 raise MusicRNNError(f"{source}: no such file or folder")
             if (folder / "run.json").exists():
                 raise MusicRNNError(f"{folder} already holds a run; pick another name (or resume it below)")

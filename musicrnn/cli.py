@@ -190,7 +190,7 @@ def cmd_download(args) -> int:
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="musicrnn", description="Character-level RNN for folk tunes in ABC notation.")
     sub = p.add_subparsers(dest="command", required=True)
-    data_help = "music21 (bundled tunes, default), an IrishMAN folder or .json, or an .abc file or folder"
+    data_help = "music21 (bundled tunes, default), music21:dance (their dance-tune part), an IrishMAN folder or .json, or an .abc file or folder"
 
     s = sub.add_parser("stats", help="corpus statistics")
     s.add_argument("--data", default="music21", help=data_help)

@@ -130,20 +130,31 @@ def music21_corpus_dir() -> Path:
     return Path(music21.__file__).parent / "corpus"
 
 
+# Named parts of music21's bundled corpus. `music21:dance` is its Irish, Scottish and American dance-tune and air
+# collections (Ryan's Mammoth, O'Neill's 1850, Aird's Airs): reels, jigs and hornpipes written one phrase a line
+# with bar lines at line ends, without the Essen folk songs whose bars run across line breaks.
+MUSIC21_PARTS = {
+    "music21": None,
+    "music21:dance": ("ryansMammoth", "oneills1850", "airdsAirs"),
+}
+
+
 def _abc_files(folder: Path) -> list[Path]:
     return sorted(p for p in folder.rglob("*") if p.suffix.lower() == ".abc" and p.is_file())
 
 
 def read_source(src: str | os.PathLike | None = "music21") -> RawCorpus:
-    """Read tunes from `music21` (bundled tunes), an IrishMAN folder or `.json`, or an `.abc` file or folder."""
+    """Read tunes from `music21` (bundled tunes) or `music21:dance` (their dance-tune part), an IrishMAN folder or
+    `.json`, or an `.abc` file or folder."""
     src = "music21" if src in (None, "") else src
-    if str(src) == "music21":
-        files = _abc_files(music21_corpus_dir())
+    if str(src) in MUSIC21_PARTS:
+        root, parts = music21_corpus_dir(), MUSIC21_PARTS[str(src)]
+        files = [f for f in _abc_files(root) if parts is None or f.relative_to(root).parts[0] in parts]
         tunes = [t for f in files for t in split_abc(read_text(f))]
-        return RawCorpus("music21", tunes, None, [str(f) for f in files])
+        return RawCorpus(str(src), tunes, None, [str(f) for f in files])
     path = Path(src).expanduser()
     if not path.exists():
-        raise CorpusError(f"{path}: no such file or folder (expected 'music21', an IrishMAN folder, .json or .abc)")
+        raise CorpusError(f"{path}: no such file or folder (expected 'music21', 'music21:dance', an IrishMAN folder, .json or .abc)")
     if path.is_dir():
         train_json, val_json = path / "train.json", path / "validation.json"
         if train_json.exists():

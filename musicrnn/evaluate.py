@@ -8,7 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from musicrnn.corpus import clean_corpus, clean_tunes, read_source
+from musicrnn.corpus import MUSIC21_PARTS, clean_corpus, clean_tunes, read_source
 from musicrnn.model import CharRNN, autocast
 from musicrnn.vocab import Vocab
 
@@ -94,7 +94,7 @@ def evaluate_source(model: CharRNN, vocab: Vocab, src, *, split: str | None = No
     """Score the validation split of a source, or all its tunes (`split="all"`, the default for `.abc` sources,
     which have no split of their own), cleaned the same way as training data."""
     raw = read_source(src)
-    is_abc = raw.source != "music21" and raw.val is None and not raw.source.lower().endswith(".json")
+    is_abc = raw.source not in MUSIC21_PARTS and raw.val is None and not raw.source.lower().endswith(".json")
     split = split or ("all" if is_abc else "val")
     if split == "all":
         tunes, _ = clean_tunes(raw.train + (raw.val or []), keep_optional)

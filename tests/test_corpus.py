@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 import pytest
 
@@ -66,6 +67,28 @@ def test_music21_default_source_is_large_and_clean():
     assert 0.03 < len(c.val) / (len(c.train) + len(c.val)) < 0.07
     for t in c.train[:200]:
         assert t.startswith("X:1\nL:") and "\nK:" in t and "%" not in t and "\nT:" not in t
+
+
+def test_music21_dance_part_reads_only_the_dance_collections():
+    raw = read_source("music21:dance")
+    assert raw.source == "music21:dance" and raw.val is None
+    from musicrnn.corpus import music21_corpus_dir
+
+    folders = {Path(f).relative_to(music21_corpus_dir()).parts[0] for f in raw.files}
+    assert folders <= {"ryansMammoth", "oneills1850", "airdsAirs"} and "ryansMammoth" in folders
+    assert 3000 < len(raw.train) < 6000  # far fewer than the 12,000+ of the whole corpus
+
+
+def test_evaluate_scores_the_validation_split_of_a_music21_part():
+    from musicrnn.evaluate import evaluate_source
+    from musicrnn.model import CharRNN, ModelConfig
+    from musicrnn.vocab import Vocab
+
+    c = load_corpus("music21:dance")
+    vocab = Vocab.from_texts(c.train + c.val)
+    model = CharRNN(ModelConfig(vocab_size=len(vocab), embedding_dim=8, hidden_size=8, layers=1, dropout=0.0))
+    res = evaluate_source(model, vocab, "music21:dance")
+    assert res["split"] == "val" and res["tunes"] == len(c.val)
 
 
 def test_abc_file_and_folder(oneills_abc, small_abc_corpus):
