@@ -63,7 +63,8 @@ def load_checkpoint(path, map_location="cpu") -> dict:
     p = resolve(path)
     try:
         ckpt = torch.load(p, map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError) as e:
+    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError,
+            IndexError) as e:
         first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
         raise CheckpointError(f"{p}: not a readable musicrnn checkpoint (truncated or another format): {first[:200]}") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
