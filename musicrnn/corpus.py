@@ -13,6 +13,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from musicrnn.barlines import fix_line_ends
 from musicrnn.errors import CorpusError
 
 ABC_KEY = "abc notation"
@@ -328,7 +329,16 @@ def clean_tune(text: str, report: CleanReport, keep_optional: bool = False) -> s
         report.changed["key_normalized"] += 1
     out.append("K:" + key)
     out.extend(body)
-    return "\n".join(out)
+    return _fix_line_ends("\n".join(out), report)
+
+
+def _fix_line_ends(tune: str, report: CleanReport) -> str:
+    fixed, added, joined = fix_line_ends(tune)
+    if added:
+        report.changed["bar_lines_added_at_line_ends"] += added
+    if joined:
+        report.changed["lines_joined_mid_bar"] += joined
+    return fixed
 
 
 def _looks_clean(text: str) -> bool:
@@ -361,7 +371,10 @@ def clean_tunes(tunes: list[str], keep_optional: bool = False, report: CleanRepo
     out = []
     for t in tunes:
         report.tunes_in += 1
-        c = t if (not keep_optional and _looks_clean(t) and _header_ok(t)) else clean_tune(t, report, keep_optional)
+        if not keep_optional and _looks_clean(t) and _header_ok(t):
+            c = _fix_line_ends(t, report)
+        else:
+            c = clean_tune(t, report, keep_optional)
         if c is None:
             continue
         if c in seen:
