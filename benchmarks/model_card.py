@@ -208,19 +208,22 @@ checkpoints/default -n {mu['n_per_prime']}`.
 """
 
 
-KNOWN_LIMITS = """- **Bars**: about 90 % of the bars of tunes sampled at temperature 1.0 have the meter's duration, short of
-  the project's 95 %. Jigs reach about 97 %, reels about 84 %. The corpus itself explains much of it: under the
-  same checker, its own 4/4 tunes in `L:1/8` have 93.8 % good bars, because the Essen folk songs (about 60 % of the
-  corpus's characters) often run a bar across a line break, which ABC reads as no bar line, and mix meters. The dance
-  collections alone (`music21:dance`) are 99 % clean, but a model trained on them alone reached only
-  92 % good bars and 1.52 bits per character (their tunes are less predictable), so the whole corpus won.
-  The studio ranks its candidates with the same check, so what a user sees first is usually clean.
+KNOWN_LIMITS = """- **Bars**: about 94 % of the bars of tunes sampled at temperature 1.0 have the meter's duration, just short of
+  the project's 95 % (jigs about 96 %, reels about 92 %). Most wrong bars sit in a few tunes that drift into
+  another meter (in 64 reels, four tunes hold 70 % of them: a 4/4 tune that goes on in 3/8 or 3/4 bars). The
+  studio ranks its candidates with the same check, so what a user sees first is usually clean. Before the
+  cleaning step that makes bar lines agree with line ends (`musicrnn/barlines.py`), the same shape reached
+  only 90 % (reels 84 %): the Essen folk songs (about 60 % of the corpus's characters) often run a bar across
+  a line break, which ABC reads as no bar line, and the model mixed the two habits.
+- **Data choice**: the dance collections alone (`music21:dance`) make more reel-like reels, but a model trained
+  on them alone reached only 1.52 bits per character (they are less predictable and 2.4 times smaller) and
+  92 % good bars, so the whole corpus won.
 - **Style**: the corpus mixes Irish, Scottish and American dance music (O'Neill's, Ryan's Mammoth, Aird's) with
-  Essen folk songs (mostly German, some Chinese). With a 4/4 prime some tunes come out as Essen songs rather than reels;
-  6/8, 9/8 and 2/4 primes pull towards the dance music.
-- **Size**: chosen to sample fast on a 2-core CPU; wider or deeper models reached slightly lower validation
-  bpc (table above) but sample 2-3 times slower. `python -m musicrnn train --preset gpu --data data/irishman`
-  is the path to a much stronger model (IrishMAN is about 25 times larger).
+  Essen folk songs (mostly German, some Chinese). With a 4/4 prime some tunes come out as Essen songs rather
+  than reels; 6/8, 9/8 and 2/4 primes pull towards the dance music.
+- **Size**: chosen to sample fast on a 2-core CPU; a wider model (2 × 448) reached slightly lower validation
+  bpc (table above) but samples up to 2-3 times slower on a busy machine. `python -m musicrnn train --preset
+  gpu --data data/irishman` is the path to a much stronger model (IrishMAN is about 25 times larger).
 - Single-voice melody only (multi-voice tunes are flattened by cleaning); chord symbols are learned where the
   sources have them, lyrics and titles are not.
 - The model knows only the characters of its corpus; a prime with others is refused with the list of them.
