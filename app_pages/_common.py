@@ -86,6 +86,12 @@ def training_jobs() -> jobs.TrainingJobs:
 
 
 @st.cache_resource(show_spinner=False)
+def run_watchers() -> jobs.Watchers:
+    """The process-wide count of sessions watching each run (sets how often each redraws)."""
+    return jobs.Watchers()
+
+
+@st.cache_resource(show_spinner=False)
 def warm_render_pool() -> threading.Thread:
     """Start the render workers (music21 loads in ~2 s) while the user looks around, not on first Generate."""
 

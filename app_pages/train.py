@@ -5,6 +5,7 @@ reloading or opening more tabs changes nothing, and runs started from the CLI sh
 """
 import re
 import time
+import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -14,7 +15,7 @@ from musicrnn import jobs
 from musicrnn.corpus import MUSIC21_PARTS
 from musicrnn.errors import MusicRNNError
 from app_pages._common import (PAGE_FILES, curve_figures, device_info, known_sources, md_escape, render_tune,
-                               show_error, training_jobs, use_model)
+                               run_watchers, show_error, training_jobs, use_model)
 
 STATUS_BADGE = {"running": ":blue-badge[:material/play_arrow: running]",
                 "finished": ":green-badge[:material/check: finished]",
@@ -24,9 +25,6 @@ STATUS_BADGE = {"running": ":blue-badge[:material/play_arrow: running]",
                 "failed": ":red-badge[:material/error: failed]"}
 MODEL_FIELDS = ("cell", "embedding_dim", "hidden_size", "layers", "dropout")
 TRAIN_FIELDS = ("batch_size", "seq_len", "lr", "epochs", "patience", "max_steps")
-# Seconds between redraws of the live numbers and curves while a run trains. Each redraw costs the server
-# ~10 ms of CPU per open tab; at 3 s twenty tabs take ~7% of a core (benchmarks/viewers.py).
-LIVE_EVERY = 3.0
 SAMPLE_EVERY = 10.0  # the sampled tune changes only at validations
 
 
@@ -152,6 +150,18 @@ def active_folders() -> frozenset:
 WATCHED = watched_folder(jobs.list_runs())
 LIVE = is_live(WATCHED)
 ACTIVE_AT_START = active_folders()
+SESSION = st.session_state.setdefault("tr_session", uuid.uuid4().hex)
+watchers = run_watchers()
+watchers.touch(SESSION, WATCHED if LIVE else None)
+
+
+def wanted_interval() -> float:
+    """Seconds between this session's redraws of the live run: 2 s, longer when many sessions watch the
+    same run, so that a room of viewers costs the training thread little (each redraw is ~10 ms of server CPU)."""
+    return round(jobs.live_interval(watchers.count(WATCHED))) if WATCHED is not None else 2.0
+
+
+LIVE_EVERY = wanted_interval()
 
 
 @st.fragment(run_every=LIVE_EVERY if LIVE else None)
@@ -176,6 +186,10 @@ def live_run() -> None:
     if last is not None and last[0] == str(folder) and last[1] == "running" and info.status != "running":
         st.rerun(scope="app")  # the run just ended: refresh the run list and the model picker
 
+    if LIVE:
+        watchers.touch(SESSION, folder)
+        if wanted_interval() != LIVE_EVERY:
+            st.rerun(scope="app")  # more or fewer viewers now: redraw at the interval that suits them
     metrics = jobs.read_metrics(folder)
     train_ev = [e for e in metrics if e.get("kind") == "train"]
     val_ev = [e for e in metrics if e.get("kind") == "val"]

@@ -3,8 +3,9 @@
 Starts `streamlit run app.py` on a free port, starts one training run from the Train page (so the run's thread
 lives in the server process, as when a teacher trains for a room), then measures the run's throughput
 (characters per second, from the step counter in metrics.jsonl) in alternating windows: no viewers, N viewers
-(Playwright pages on the Train page, each redrawing the live curves every 2 s), no viewers again. The cost
-compares the viewer window to the mean of the two windows around it.
+(Playwright pages on the Train page, each redrawing the live curves at the interval the page picks: 2 s for up
+to ten viewers, then longer, so that twenty redraw every 4 s), no viewers again. The cost compares the viewer
+window to the mean of the two windows around it.
 
 The browsers run on this machine too; in a classroom they run on the students' machines. So by default the
 server (its training thread, the viewers' page reruns, the websocket traffic) is pinned to CPU 0 and the
