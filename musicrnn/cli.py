@@ -81,7 +81,7 @@ def cmd_train(args) -> int:
     train_over = dict(data=args.data, out=args.out, batch_size=args.batch_size, seq_len=args.seq_len, lr=args.lr,
                       epochs=args.epochs, max_steps=args.max_steps, patience=args.patience, device=args.device,
                       eval_every=args.eval_every, seed=args.seed, schedule=args.schedule,
-                      tensorboard=args.tensorboard or None, val_fraction=args.val_fraction)
+                      tensorboard=args.tensorboard or None, val_fraction=args.val_fraction, init=args.init)
     try:
         model_cfg, cfg = configs_from_preset(args.preset, model_over, train_over)
     except ValueError as e:
@@ -210,6 +210,8 @@ def build_parser() -> argparse.ArgumentParser:
         t.add_argument(name, type=typ, default=None)
     t.add_argument("--schedule", choices=["cosine", "plateau", "constant"], default=None)
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
+    t.add_argument("--init", default=None,
+                   help="start from this checkpoint's weights and shape (fine-tuning), e.g. checkpoints/default")
     t.add_argument("--device", default=None, help="auto (default), cpu, cuda, cuda:1, mps")
     t.add_argument("--tensorboard", action="store_true", help="also write TensorBoard logs (needs tensorboard)")
     t.add_argument("--json", action="store_true", help="print the summary as JSON, no progress bar")

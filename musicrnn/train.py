@@ -68,6 +68,7 @@ class TrainConfig:
     val_fraction: float = 0.05
     sample_chars: int = 400  # length cap of the tune sampled at each validation
     tensorboard: bool = False
+    init: str | None = None  # start from this checkpoint's weights (fine-tuning); fresh optimizer and schedule
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -225,6 +226,20 @@ def _any_across(flag: bool, world: int, device) -> bool:
 # ----------------------------------------------------------------------------------------------- train
 
 
+def _init_checkpoint(path: str, vocab) -> dict:
+    """The checkpoint a run starts from (`--init`); its vocabulary must be the data's."""
+    try:
+        ckpt = load_checkpoint(path)
+    except CheckpointError as e:
+        raise TrainingError(f"cannot start from {path}: {e}") from None
+    if ckpt["vocab"] != vocab.tokens:
+        missing = sorted(set(vocab.tokens) - set(ckpt["vocab"]))
+        raise TrainingError(f"cannot start from {ckpt['path']}: its vocabulary differs from the data's"
+                            + (f" (the data has characters it does not know: {''.join(missing)!r})" if missing
+                               else " (same characters in another order, or fewer)"))
+    return ckpt
+
+
 def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict], None] | None = None,
           stop_event=None, resume: bool = False, resume_overrides: dict | None = None,
           prepared: Prepared | None = None) -> dict:
@@ -269,6 +284,10 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
     vocab = data.vocab
     if resume_ckpt is not None and resume_ckpt["vocab"] != vocab.tokens:
         raise TrainingError(f"cannot resume: the data at {cfg.data!r} has a different vocabulary than the run")
+    init_ckpt = None
+    if cfg.init and resume_ckpt is None:
+        init_ckpt = _init_checkpoint(cfg.init, vocab)
+        model_cfg = ModelConfig.from_dict({**init_ckpt["model_config"], "dropout": model_cfg.dropout})
     model_cfg.vocab_size = len(vocab)
     if len(data.train) < cfg.seq_len + 2:
         raise TrainingError(f"the training split has {len(data.train)} characters, fewer than one window "
@@ -281,6 +300,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
     total_steps = cfg.max_steps if cfg.max_steps else max(1, int(cfg.epochs * steps_per_epoch))
     st = {"step": 0, "best_val": float("inf"), "bad_evals": 0, "plateau_scale": 1.0, "best_step": None,
           "elapsed_s": 0.0}
+    if init_ckpt is not None:
+        model.load_state_dict(init_ckpt["state_dict"])
     if resume_ckpt is not None:
         model.load_state_dict(resume_ckpt["state_dict"])
         opt.load_state_dict(resume_ckpt["optimizer"])

@@ -129,3 +129,33 @@ def test_gru_cell_trains(tmp_path, small_abc_corpus):
     train(m, t)
     model, _, _ = load_model(tmp_path / "g")
     assert isinstance(model.rnn, torch.nn.GRU)
+
+
+def test_init_starts_from_a_checkpoints_weights(tiny_run, small_abc_corpus, tmp_path):
+    from musicrnn.checkpoint import load_checkpoint
+    from musicrnn.train import configs_from_preset, train
+
+    start = load_checkpoint(tiny_run / "best.pt")
+    # a shape unlike the checkpoint's: --init takes the checkpoint's shape
+    m, t = configs_from_preset("tiny", {"hidden_size": 32}, dict(data=str(small_abc_corpus), out=str(tmp_path / "ft"),
+                                                                 max_steps=1, eval_every=1, lr=1e-9,
+                                                                 init=str(tiny_run)))
+    train(m, t)
+    tuned = load_checkpoint(tmp_path / "ft" / "best.pt")
+    assert tuned["model_config"]["hidden_size"] == start["model_config"]["hidden_size"]
+    for k, v in start["state_dict"].items():  # one step at a negligible rate: the weights are the start's
+        assert torch.allclose(v, tuned["state_dict"][k], atol=1e-4), k
+    assert abs(tuned["metrics"]["val_loss"] - start["metrics"]["val_loss"]) < 0.05
+
+
+def test_init_refuses_a_checkpoint_with_another_vocabulary(tiny_run, tmp_path):
+    from musicrnn.errors import TrainingError
+    from musicrnn.train import configs_from_preset, train
+
+    abc = tmp_path / "odd.abc"
+    abc.write_text("".join(f"X:{i}\nL:1/8\nM:4/4\nK:G\n{'~' * (i % 3)}GABc dedB|{'^' * (i % 2)}AGFE D4|]\n"
+                           for i in range(1, 80)))
+    m, t = configs_from_preset("tiny", {}, dict(data=str(abc), out=str(tmp_path / "x"), max_steps=1,
+                                                init=str(tiny_run)))
+    with pytest.raises(TrainingError, match="vocabulary"):
+        train(m, t)
