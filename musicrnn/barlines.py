@@ -92,8 +92,7 @@ class _Bars:
         ends_on_bar = False
         self.last = Fraction(0)
         for m in _TOKEN.finditer(text):
-            kind = next(k for k in ("quoted", "deco", "grace", "field", "bar", "tuplet", "broken", "chord", "note",
-                                    "multirest", "overlay", "other") if m.group(k) is not None)
+            kind = m.lastgroup  # the outer group: it closes after the groups nested in it
             if kind == "other" and m.group(0).isspace():
                 continue
             ends_on_bar = kind == "bar"
