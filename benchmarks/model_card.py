@@ -14,6 +14,7 @@ import time
 from pathlib import Path
 
 from common import machine
+from musicrnn.evaluate import LN2
 
 SAMPLE_PRIMES = [("reel", dict(meter="4/4", unit="1/8", key="D")), ("jig", dict(meter="6/8", unit="1/8", key="G")),
                  ("hornpipe", dict(meter="4/4", unit="1/8", key="A")), ("slip jig", dict(meter="9/8", unit="1/8", key="Edor")),
@@ -67,20 +68,26 @@ def wall_time(run: Path) -> float | None:
         return None
 
 
+def sample_times(model, vocab, n: int, repeats: int) -> list[float]:
+    """Seconds to sample `n` tunes of 300 characters, `repeats` times after a warm-up."""
+    from musicrnn.sample import sample
+
+    sample(model, vocab, n, seed=0, max_chars=20, stop_at_eos=False)
+    times = []
+    for r in range(repeats):
+        t0 = time.perf_counter()
+        sample(model, vocab, n, seed=r, max_chars=300, stop_at_eos=False)
+        times.append(time.perf_counter() - t0)
+    return sorted(times)
+
+
 def one_tune_s(model_cfg: dict, vocab) -> float:
     """CPU seconds for one 300-character tune from a model of this shape (median of 5; weights are random, the
     time depends on the shape alone)."""
     from musicrnn.model import CharRNN, ModelConfig
-    from musicrnn.sample import sample
 
     model = CharRNN(ModelConfig(**{**model_cfg, "vocab_size": len(vocab), "dropout": 0.0})).eval()
-    sample(model, vocab, 1, seed=0, max_chars=20, stop_at_eos=False)
-    times = []
-    for r in range(5):
-        t0 = time.perf_counter()
-        sample(model, vocab, 1, seed=r, max_chars=300, stop_at_eos=False)
-        times.append(time.perf_counter() - t0)
-    return round(sorted(times)[2], 3)
+    return round(sample_times(model, vocab, 1, 5)[2], 3)
 
 
 def sweep_table(folders: list[tuple[str, Path]], extra: list[dict], vocab) -> list[dict]:
@@ -96,7 +103,7 @@ def sweep_table(folders: list[tuple[str, Path]], extra: list[dict], vocab) -> li
             rows.append({"round": label, "name": run.name, "data": st["config"]["data"],
                          "model": {k: st["model"][k] for k in ("cell", "layers", "hidden_size", "embedding_dim",
                                                                "dropout")},
-                         "parameters": st.get("parameters"), "best_val_bpc": round(st["best_val_loss"] / 0.6931471805599453, 4),
+                         "parameters": st.get("parameters"), "best_val_bpc": round(st["best_val_loss"] / LN2, 4),
                          "best_step": st.get("best_step"), "status": st.get("status")})
     order = [label for label, _ in folders]
     rows = sorted(rows + extra, key=lambda r: (order.index(r["round"]) if r["round"] in order else len(order),
@@ -107,18 +114,11 @@ def sweep_table(folders: list[tuple[str, Path]], extra: list[dict], vocab) -> li
 
 
 def speed(model, vocab) -> dict:
-    from musicrnn.sample import sample
-
     out = {}
     for n in (1, 16):
-        sample(model, vocab, n, seed=0, max_chars=20, stop_at_eos=False)  # warm-up
-        times = []
-        for r in range(9):
-            t0 = time.perf_counter()
-            sample(model, vocab, n, seed=r, max_chars=300, stop_at_eos=False)
-            times.append(time.perf_counter() - t0)
-        out[f"tunes_{n}_300_chars_s"] = round(sorted(times)[4], 3)  # median of 9
-        out[f"tunes_{n}_300_chars_range_s"] = [round(min(times), 3), round(max(times), 3)]
+        times = sample_times(model, vocab, n, 9)
+        out[f"tunes_{n}_300_chars_s"] = round(times[4], 3)  # median of 9
+        out[f"tunes_{n}_300_chars_range_s"] = [round(times[0], 3), round(times[-1], 3)]
     return out
 
 
@@ -275,7 +275,7 @@ def main():
     sweep = sweep_table([(f.split("=", 1)[0], Path(f.split("=", 1)[1])) for f in a.sweep], extra, vocab)
     for r in sweep:
         r["shipped"] = r["model"] == {k: ckpt["model_config"][k] for k in r["model"]} and r["data"] == a.data \
-            and abs(r["best_val_bpc"] - status["best_val_loss"] / 0.6931471805599453) < 1e-3
+            and abs(r["best_val_bpc"] - status["best_val_loss"] / LN2) < 1e-3
     card = {
         "name": "musicrnn default",
         "checkpoint": str(resolve(a.checkpoint).name),
