@@ -47,8 +47,7 @@ def main():
     def steps_per_s() -> float:
         n, t0 = 0, time.perf_counter()
         while time.perf_counter() - t0 < a.seconds:
-            logits = model(x[:, :-1])
-            logits = logits[0] if isinstance(logits, tuple) else logits
+            logits, _ = model(x[:, :-1])
             loss = F.cross_entropy(logits.reshape(-1, 60), x[:, 1:].reshape(-1))
             opt.zero_grad()
             loss.backward()
