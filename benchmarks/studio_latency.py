@@ -19,24 +19,16 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import socket
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
+from appserver import CHROMIUM, CHROMIUM_ARGS, READY, start_app, stop_app
 from common import emit, machine
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 # The studio's defaults (app_pages/studio.py): reel (M:4/4, L:1/8), key D, temperature 0.9, 3 candidates, 600 chars.
 STUDIO = dict(meter="4/4", unit="1/8", key="D", temperature=0.9, n=3, max_chars=600)
-READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 # Score and audio shown: the score image has loaded and the audio player knows its duration, in the main area.
 # An error box (or exception) once the script has finished ends the wait at once, with its text.
 SHOWN = """() => {
@@ -133,27 +125,6 @@ def split(checkpoint=None, runs: int = 5, device="auto") -> dict:
 # ---------------------------------------------------------------------------------------- the browser
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_health(port: int, proc, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}")
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.read().decode().strip() == "ok":
-                    return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError("streamlit did not become healthy in time")
-
-
 def browser(runs: int = 5, checkpoint=None, timeout_s: float = 120.0) -> dict:
     """Click-to-score-and-audio seconds in Chromium: the cold first run and the median of the warm ones."""
     from playwright.sync_api import sync_playwright
@@ -171,22 +142,17 @@ def browser(runs: int = 5, checkpoint=None, timeout_s: float = 120.0) -> dict:
             shutil.copy(best, dest / "best.pt")
             if (best.parent / "run.json").exists():
                 shutil.copy(best.parent / "run.json", dest / "run.json")
-        port = _free_port()
-        log = open(Path(tmp) / "streamlit.log", "wb")
-        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                                 "--server.fileWatcherType", "none", "--server.port", str(port),
-                                 "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
-                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         times = []
+        proc = None
         try:
             t_start = time.perf_counter()
-            _wait_health(port, proc)
+            url, proc = start_app(env, Path(tmp) / "streamlit.log", start_new_session=True)
             server_s = time.perf_counter() - t_start
             with sync_playwright() as pw:
                 br = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
                 for _ in range(runs + 1):
                     page = br.new_page(viewport={"width": 1400, "height": 1000})
-                    page.goto(f"http://127.0.0.1:{port}/", timeout=timeout_s * 1000)
+                    page.goto(url + "/", timeout=timeout_s * 1000)
                     page.wait_for_selector(READY, timeout=timeout_s * 1000)
                     button = page.get_by_role("button", name="Generate")
                     button.wait_for(state="visible", timeout=timeout_s * 1000)
@@ -201,17 +167,12 @@ def browser(runs: int = 5, checkpoint=None, timeout_s: float = 120.0) -> dict:
                     page.close()
                 br.close()
         except Exception as e:
-            log.close()
             lines = (Path(tmp) / "streamlit.log").read_text(errors="replace").splitlines()
             tail = "\n".join(l for l in lines if "ScriptRunContext" not in l)[-1500:]
             raise RuntimeError(f"{type(e).__name__}: {e}\n--- streamlit log ---\n{tail}") from None
         finally:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            log.close()
+            if proc is not None:
+                stop_app(proc)
     return {"browser_cold_s": round(times[0], 3), "browser_median_s": _med(times[1:]),
             "browser_runs_s": [round(t, 3) for t in times[1:]], "server_start_s": round(server_s, 2),
             "browser": "Debian Chromium (Playwright, headless)"}

@@ -25,27 +25,14 @@ import argparse
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
+from appserver import CHROMIUM, CHROMIUM_ARGS, READY, AppServerError, start_app, stop_app
 from common import emit, machine
 
-ROOT = Path(__file__).resolve().parent.parent
-CHROMIUM = os.environ.get("MUSICRNN_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -165,28 +152,17 @@ def main() -> None:
             shutil.copy(f, data / f.name)
     env = {**os.environ, "MUSICRNN_RUNS": str(home / "runs"), "MUSICRNN_DATA": str(home / "data"),
            "MUSICRNN_TUNEBOOK": str(home / "tunebook.sqlite"), "MUSICRNN_TRAIN_THREADS": str(args.threads)}
-    port = free_port()
-    log = open(home / "server.log", "w")
     cpus = sorted(os.sched_getaffinity(0))
     pinned = args.pin and len(cpus) >= 2
-    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-                               "--server.fileWatcherType", "none", "--server.port", str(port),
-                               "--server.address", "127.0.0.1"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                              preexec_fn=(lambda: os.sched_setaffinity(0, {cpus[0]})) if pinned else None)
-    url = f"http://127.0.0.1:{port}"
+    try:
+        url, server = start_app(env, home / "server.log",
+                                preexec_fn=(lambda: os.sched_setaffinity(0, {cpus[0]})) if pinned else None)
+    except AppServerError as e:
+        shutil.rmtree(home, ignore_errors=True)
+        raise SystemExit(str(e)) from None
     folder = home / "runs" / "watched"
     result: dict = {"benchmark": "viewers", "viewers": args.viewers}
     try:
-        deadline = time.time() + 90
-        while True:
-            try:
-                if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                    break
-            except OSError:
-                pass
-            if time.time() > deadline or server.poll() is not None:
-                raise SystemExit("streamlit did not start; see " + str(home / "server.log"))
-            time.sleep(0.3)
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
             # Playwright's driver and the Chromium processes under it: this process's children but the server
@@ -270,12 +246,7 @@ def main() -> None:
             (folder / "STOP").touch()
         except OSError:
             pass
-        server.terminate()
-        try:
-            server.wait(20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-        log.close()
+        stop_app(server)
         shutil.rmtree(home, ignore_errors=True)
     emit(result)
     if args.out:

@@ -8,23 +8,19 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
 from _app_fixtures import ROOT, music_run  # noqa: F401
 
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from appserver import CHROMIUM, CHROMIUM_ARGS, READY, AppServerError, start_app, stop_app  # noqa: E402
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = os.environ.get("MUSICRNN_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
-READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 # Screenshots of each page go to $MUSICRNN_SCREENSHOTS (`MUSICRNN_SCREENSHOTS=docs pytest -m browser` refreshes
 # the committed ones); otherwise to a temporary folder, so a test run leaves the working tree clean.
 SHOTS = os.environ.get("MUSICRNN_SCREENSHOTS")
@@ -44,12 +40,6 @@ def _need_browser():
         pytest.skip(missing)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, music_run, small_abc_corpus):
     _need_browser()
@@ -59,32 +49,12 @@ def server(tmp_path_factory, music_run, small_abc_corpus):
     shutil.copytree(music_run, runs / "tiny300")
     env = {**os.environ, "MUSICRNN_RUNS": str(runs), "MUSICRNN_DATA": str(home / "data"),
            "MUSICRNN_TUNEBOOK": str(home / "tunebook.sqlite"), "MUSICRNN_TRAIN_THREADS": "1"}
-    port = _free_port()
-    log = open(home / "server.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-         "--server.fileWatcherType", "none", "--server.port", str(port), "--server.address", "127.0.0.1",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 90
-    while True:
-        try:
-            if urllib.request.urlopen(url + "/_stcore/health", timeout=2).read() == b"ok":
-                break
-        except OSError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail("streamlit did not start:\n" + (home / "server.log").read_text()[-3000:])
-        time.sleep(0.3)
-    yield {"url": url, "runs": runs, "data": small_abc_corpus, "home": home}
-    proc.terminate()
     try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        url, proc = start_app(env, home / "server.log")
+    except AppServerError as e:
+        pytest.fail(str(e))
+    yield {"url": url, "runs": runs, "data": small_abc_corpus, "home": home}
+    stop_app(proc)
 
 
 @pytest.fixture(scope="module")
