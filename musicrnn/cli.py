@@ -81,7 +81,8 @@ def cmd_train(args) -> int:
     train_over = dict(data=args.data, out=args.out, batch_size=args.batch_size, seq_len=args.seq_len, lr=args.lr,
                       epochs=args.epochs, max_steps=args.max_steps, patience=args.patience, device=args.device,
                       eval_every=args.eval_every, seed=args.seed, schedule=args.schedule,
-                      tensorboard=args.tensorboard or None, val_fraction=args.val_fraction, init=args.init)
+                      tensorboard=args.tensorboard or None, val_fraction=args.val_fraction, init=args.init,
+                      windows=args.windows)
     try:
         model_cfg, cfg = configs_from_preset(args.preset, model_over, train_over)
     except ValueError as e:
@@ -209,6 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
                       ("--val-fraction", float)):
         t.add_argument(name, type=typ, default=None)
     t.add_argument("--schedule", choices=["cosine", "plateau", "constant"], default=None)
+    t.add_argument("--windows", choices=["random", "tunes"], default=None,
+                   help="random: windows anywhere in the joined tunes (default); tunes: whole tunes from their "
+                        "start, long ones in --seq-len chunks with the state carried")
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
     t.add_argument("--init", default=None,
                    help="start from this checkpoint's weights and shape (fine-tuning), e.g. checkpoints/default")

@@ -22,10 +22,11 @@ import torch
 import torch.distributed as dist
 import torch.nn.functional as F
 
+from musicrnn.batches import IGNORE, make_batches
 from musicrnn.checkpoint import atomic_save, load_checkpoint, make_checkpoint
-from musicrnn.data import Prepared, _atomic_write_bytes, prepare
+from musicrnn.data import Prepared, _atomic_write_bytes, prepare, split_stream
 from musicrnn.errors import CheckpointError, TrainingError
-from musicrnn.evaluate import LN2, score_stream
+from musicrnn.evaluate import LN2, score_stream, score_tunes
 from musicrnn.model import CharRNN, ModelConfig, autocast, device_label, pick_device
 from musicrnn.sample import sample
 
@@ -69,6 +70,7 @@ class TrainConfig:
     sample_chars: int = 400  # length cap of the tune sampled at each validation
     tensorboard: bool = False
     init: str | None = None  # start from this checkpoint's weights (fine-tuning); fresh optimizer and schedule
+    windows: str = "random"  # "random" windows of the stream, or whole "tunes" from their start (batches.py)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -173,7 +175,16 @@ def lr_factor(step: int, cfg: TrainConfig, total_steps: int) -> float:
 
 
 def loss_fn(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    return F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1))
+    """Mean cross-entropy over the targets that are not padding (0 when all are)."""
+    total = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=IGNORE,
+                            reduction="sum")
+    return total / (targets != IGNORE).sum().clamp(min=1)
+
+
+def _detach(state):
+    if state is None:
+        return None
+    return tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
 
 
 def _rng_state(gen: torch.Generator) -> dict:
@@ -289,14 +300,19 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
         init_ckpt = _init_checkpoint(cfg.init, vocab)
         model_cfg = ModelConfig.from_dict({**init_ckpt["model_config"], "dropout": model_cfg.dropout})
     model_cfg.vocab_size = len(vocab)
-    if len(data.train) < cfg.seq_len + 2:
+    if cfg.windows == "random" and len(data.train) < cfg.seq_len + 2:
         raise TrainingError(f"the training split has {len(data.train)} characters, fewer than one window "
                             f"of {cfg.seq_len + 1}; use a bigger corpus or a smaller --seq-len")
     model = CharRNN(model_cfg).to(device)
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
                             fused=device.type == "cuda")
     gen = torch.Generator().manual_seed(cfg.seed * 1000 + rank)
-    steps_per_epoch = max(1, math.ceil(len(data.train) / (cfg.batch_size * cfg.seq_len * world)))
+    try:
+        batches = make_batches(cfg.windows, data.train, seq_len=cfg.seq_len, batch_size=cfg.batch_size, gen=gen,
+                               seed=cfg.seed, rank=rank, world=world)
+    except ValueError as e:
+        raise TrainingError(str(e)) from None
+    steps_per_epoch = batches.steps_per_epoch
     total_steps = cfg.max_steps if cfg.max_steps else max(1, int(cfg.epochs * steps_per_epoch))
     st = {"step": 0, "best_val": float("inf"), "bad_evals": 0, "plateau_scale": 1.0, "best_step": None,
           "elapsed_s": 0.0}
@@ -306,6 +322,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
         model.load_state_dict(resume_ckpt["state_dict"])
         opt.load_state_dict(resume_ckpt["optimizer"])
         st.update(resume_ckpt["trainer"])
+        batches.load_state_dict(st.get("batches", {}))
         if world == 1:
             _set_rng_state(resume_ckpt["rng"], gen)
         else:  # each rank's stream differs; re-seed deterministically from the step
@@ -328,18 +345,24 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
                    parameters=raw_model.num_parameters(), data=data.description, error=None,
                    best_val_loss=None if math.isinf(st["best_val"]) else st["best_val"])
 
-    train_stream = torch.from_numpy(data.train.astype(np.int64))
-    offsets_range = len(train_stream) - cfg.seq_len - 1
-    window = torch.arange(cfg.seq_len + 1)
+    val_tunes = None
+    if cfg.windows == "tunes":  # select by the figure this mode trains for: each tune from a fresh state
+        val_tunes = data.val_tunes() or split_stream(data.train[-200_000:])[1:]
+        keep = np.cumsum([len(t) for t in val_tunes]) <= cfg.eval_chars
+        val_tunes = [t for t, k in zip(val_tunes, keep) if k] or val_tunes[:1]
 
     def checkpoint(kind: str, metrics: dict) -> dict:
         extra = {}
         if kind == "last":
-            extra = {"optimizer": opt.state_dict(), "trainer": dict(st), "rng": _rng_state(gen)}
+            extra = {"optimizer": opt.state_dict(), "trainer": {**st, "batches": batches.state_dict()},
+                     "rng": _rng_state(gen)}
         return make_checkpoint(raw_model, model_cfg, vocab, metrics=metrics, data=data.description,
                                train_config=cfg.to_dict(), **extra)
 
     def validate() -> dict:
+        if val_tunes is not None:
+            res = score_tunes(raw_model, val_tunes)
+            return {"val_loss": res["loss"], "val_bpc": res["bpc"], "val_accuracy": res["accuracy"]}
         res = score_stream(raw_model, data.val if len(data.val) > 2 else data.train[-200_000:],
                            max_chars=cfg.eval_chars)
         return {"val_loss": res["loss"], "val_bpc": res["bpc"], "val_accuracy": res["accuracy"]}
@@ -348,18 +371,19 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
     acc_loss, acc_correct, acc_count, t_window = 0.0, 0, 0, time.perf_counter()
     run_start = time.perf_counter() - st["elapsed_s"]
     step_times: list[float] = []
+    state = None
     try:
         model.train()
         while st["step"] < total_steps:
             step = st["step"]
             for g in opt.param_groups:
                 g["lr"] = cfg.lr * lr_factor(step, cfg, total_steps) * st["plateau_scale"]
-            idx = torch.randint(0, offsets_range, (cfg.batch_size, 1), generator=gen) + window
-            batch = train_stream[idx].to(device, non_blocking=True)
-            x, y = batch[:, :-1], batch[:, 1:]
+            b = batches.next()
+            x, y = b.x.to(device, non_blocking=True), b.y.to(device, non_blocking=True)
+            state = None if b.fresh else _detach(state)
             t0 = time.perf_counter()
             with autocast(device):
-                logits, _ = model(x)
+                logits, state = model(x, state)
                 loss = loss_fn(logits.float(), y)
             if not torch.isfinite(loss).item():
                 raise TrainingError(f"loss became {loss.item()} at step {step}; training stopped. best.pt is "
@@ -369,14 +393,16 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
             torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
             opt.step()
             st["step"] = step = step + 1
-            acc_loss += loss.item() * y.numel()
-            acc_correct += (logits.detach().argmax(-1) == y).sum().item()
-            acc_count += y.numel()
+            n = (y != IGNORE).sum().item()
+            acc_loss += loss.item() * n
+            acc_correct += (logits.detach().argmax(-1) == y).sum().item()  # IGNORE never equals an id
+            acc_count += n
             step_times.append(time.perf_counter() - t0)
 
             stop_now = False
             if step % cfg.log_every == 0 or step == total_steps:
                 elapsed = time.perf_counter() - t_window
+                acc_count = max(acc_count, 1)
                 loss_avg, acc_avg = _mean_across([acc_loss / acc_count, acc_correct / acc_count], world, device)
                 stop_now = _any_across(bool(stop_event is not None and stop_event.is_set())
                                        or (out / "STOP").exists(), world, device)
