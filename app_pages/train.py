@@ -24,7 +24,8 @@ STATUS_BADGE = {"running": ":blue-badge[:material/play_arrow: running]",
                 "interrupted": ":orange-badge[:material/pause: interrupted]",
                 "failed": ":red-badge[:material/error: failed]"}
 MODEL_FIELDS = ("cell", "embedding_dim", "hidden_size", "layers", "dropout")
-TRAIN_FIELDS = ("batch_size", "seq_len", "lr", "epochs", "patience", "max_steps")
+TRAIN_FIELDS = ("batch_size", "seq_len", "lr", "epochs", "patience", "max_steps", "windows")
+WINDOWS = {"random": "random windows", "tunes": "whole tunes"}
 SAMPLE_EVERY = 10.0  # the sampled tune changes only at validations
 
 
@@ -83,10 +84,13 @@ with st.expander("New training run", expanded=not any(r.active for r in jobs.lis
     t4.number_input("Epochs", 0.01, 1000.0, key="tr_epochs", step=1.0)
     t5.number_input("Patience", 0, 100, key="tr_patience", help="Validations without improvement before stopping early; 0: never.")
     t6.number_input("Max steps", 0, 10_000_000, key="tr_max_steps", help="0: train for the epochs above.")
-    d1, d2 = st.columns([1, 2])
+    d1, d3, d2 = st.columns([1, 1, 2])
     devices = ["auto", "cpu"] + (["cuda"] if dev_kind == "cuda" else []) + (["mps"] if dev_kind == "mps" else [])
     device = d1.selectbox("Device", devices, key="tr_device",
                           format_func=lambda d: f"auto: {dev_label}" if d == "auto" else d)
+    d3.selectbox("Windows", list(WINDOWS), key="tr_windows", format_func=WINDOWS.get,
+                 help="random: windows anywhere in the joined tunes. whole tunes: each tune read from its start "
+                      "(long ones in Window-sized chunks, the state carried), as the studio samples them.")
     name = d2.text_input("Run name", key="tr_name", placeholder=jobs.new_run_name(),
                          help=f"A folder under {jobs.runs_root()}")
     if st.button("Start training", type="primary", icon=":material/play_arrow:", key="tr_start"):
@@ -162,6 +166,31 @@ def wanted_interval() -> float:
 
 
 LIVE_EVERY = wanted_interval()
+# The sampled tune changes only at validations; a room of viewers polls it less often, as it does the curves.
+SAMPLE_EVERY = max(SAMPLE_EVERY, round(SAMPLE_EVERY * LIVE_EVERY / 2.0))
+
+
+def run_header(folder: Path | None) -> str | None:
+    """Name, status, device and Stop of the watched run; the status shown (None: no run to show yet).
+
+    Drawn by the page, not by the live fragment, which reruns the page when the status changes: every element
+    a fragment draws is sent again to every viewer at every tick.
+    """
+    info = jobs.run_info(folder) if folder is not None else None
+    if info is None:
+        return None
+    h1, h2 = st.columns([3, 1], vertical_alignment="center")
+    h1.markdown(f"#### {md_escape(info.name)} &nbsp; {STATUS_BADGE.get(info.status, md_escape(info.status))}")
+    h1.caption(f"{md_escape(info.device or '?')} · {info.parameters or 0:,} parameters · data "
+               f"{md_escape(info.data or '?')} · {md_escape(str(info.folder))}")
+    if info.active:
+        if h2.button("Stop", icon=":material/stop:", key="tr_stop", width="stretch",
+                     help="Ends the run after the current step; best.pt and last.pt are kept."):
+            registry.stop(folder)
+            st.toast("Stopping after the current step…")
+    if info.error:
+        show_error("The run failed", info.error)
+    return info.status
 
 
 @st.fragment(run_every=LIVE_EVERY if LIVE else None)
@@ -181,11 +210,8 @@ def live_run() -> None:
         else:
             st.info(f"**{md_escape(folder.name)}**: preparing the data…", icon=":material/hourglass_top:")
         return
-    last = st.session_state.get("tr_last_status")
-    st.session_state["tr_last_status"] = (str(folder), info.status)
-    if last is not None and last[0] == str(folder) and last[1] == "running" and info.status != "running":
-        st.rerun(scope="app")  # the run just ended: refresh the run list and the model picker
-
+    if info.status != HEADER_STATUS:
+        st.rerun(scope="app")  # the run started, ended or failed: its header, the run list and the model picker
     if LIVE:
         watchers.touch(SESSION, folder)
         if wanted_interval() != LIVE_EVERY:
@@ -195,33 +221,22 @@ def live_run() -> None:
     val_ev = [e for e in metrics if e.get("kind") == "val"]
     t, v = (train_ev[-1] if train_ev else {}), (val_ev[-1] if val_ev else {})
 
-    h1, h2 = st.columns([3, 1], vertical_alignment="center")
-    h1.markdown(f"#### {md_escape(info.name)} &nbsp; {STATUS_BADGE.get(info.status, md_escape(info.status))}")
-    h1.caption(f"{md_escape(info.device or '?')} · {info.parameters or 0:,} parameters · data "
-               f"{md_escape(info.data or '?')} · {md_escape(str(info.folder))}")
-    if info.active:
-        if h2.button("Stop", icon=":material/stop:", key="tr_stop", width="stretch",
-                     help="Ends the run after the current step; best.pt and last.pt are kept."):
-            registry.stop(folder)
-            st.toast("Stopping after the current step…")
-    if info.error:
-        show_error("The run failed", info.error)
     total = info.total_steps or t.get("total_steps") or 0
     frac = min(1.0, info.step / total) if total else 0.0
     eta = t.get("eta_s") if info.active else None
     st.progress(frac, text=f"step {info.step:,} of {total:,}" + (f" · ETA {fmt_duration(eta)}" if eta is not None else ""))
-    cols = st.columns(6)
-    cols[0].metric("Train loss", f"{t['train_loss']:.3f}" if t else "–")
-    cols[1].metric("Val loss", f"{v['val_loss']:.3f}" if v else "–",
+    row = st.container(horizontal=True)  # one block, not seven: fewer messages to every viewer at every tick
+    row.metric("Train loss", f"{t['train_loss']:.3f}" if t else "–")
+    row.metric("Val loss", f"{v['val_loss']:.3f}" if v else "–",
                    help="Best so far: " + (f"{info.best_val_loss:.3f}" if info.best_val_loss else "–"))
-    cols[2].metric("Bits/char", f"{t['bpc']:.2f}" if t else "–", help="Training bits per character")
-    cols[3].metric("Val bits/char", f"{v['val_bpc']:.2f}" if v else "–")
-    cols[4].metric("Chars/s", f"{t['chars_per_s']:,.0f}" if t else "–")
-    cols[5].metric("Learning rate", f"{t['lr']:.2e}" if t else "–")
+    row.metric("Bits/char", f"{t['bpc']:.2f}" if t else "–", help="Training bits per character")
+    row.metric("Val bits/char", f"{v['val_bpc']:.2f}" if v else "–")
+    row.metric("Chars/s", f"{t['chars_per_s']:,.0f}" if t else "–")
+    row.metric("Learning rate", f"{t['lr']:.2e}" if t else "–")
     loss_fig, acc_fig = curve_figures(folder, metrics)
-    g1, g2 = st.columns(2)
-    g1.plotly_chart(loss_fig, key="tr_loss_chart", config={"displayModeBar": False})
-    g2.plotly_chart(acc_fig, key="tr_acc_chart", config={"displayModeBar": False})
+    charts = st.container(horizontal=True)
+    charts.plotly_chart(loss_fig, key="tr_loss_chart", config={"displayModeBar": False})
+    charts.plotly_chart(acc_fig, key="tr_acc_chart", config={"displayModeBar": False})
     st.caption(f"{len(train_ev)} training points · {len(val_ev)} validations")
 
 
@@ -267,6 +282,7 @@ def watch_for_runs() -> None:
         st.rerun(scope="app")
 
 
+HEADER_STATUS = run_header(WATCHED)
 live_run()
 live_sample()
 watch_for_runs()

@@ -15,8 +15,10 @@ from app_pages._common import training_jobs
 pytestmark = pytest.mark.slow
 
 
-def start_run(at, source, name, max_steps, preset="tiny"):
+def start_run(at, source, name, max_steps, preset="tiny", windows=None):
     at.button_group(key="tr_preset").set_value(preset).run()
+    if windows:
+        at.selectbox(key="tr_windows").set_value(windows)
     at.selectbox(key="tr_source").set_value("other").run()
     at.text_input(key="tr_source_path").set_value(str(source))
     at.number_input(key="tr_max_steps").set_value(max_steps)
@@ -73,6 +75,16 @@ def test_start_watch_finish_and_use_in_studio(with_model, app_env, small_abc_cor
     at.switch_page("app_pages/studio.py").run()  # AppTest drops the sidebar of a switched page; run it again
     assert at.selectbox(key="model").value == str(folder)
     assert at.button(key="studio_generate")
+
+
+def test_whole_tune_windows_reach_the_run(app_env, small_abc_corpus):
+    at = new_app("train")
+    assert at.selectbox(key="tr_windows").value == "random"
+    start_run(at, small_abc_corpus, "tunes", 12, windows="tunes")
+    folder = app_env["runs"] / "tunes"
+    assert training_jobs().wait(folder, timeout=120)
+    run = json.loads((folder / "run.json").read_text())
+    assert run["status"] == "finished" and run["config"]["windows"] == "tunes"
 
 
 def test_second_start_is_refused_and_stop_keeps_checkpoints(app_env, small_abc_corpus):
