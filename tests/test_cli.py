@@ -64,3 +64,11 @@ def test_train_cli_writes_checkpoint(tmp_path, small_abc_corpus):
     assert r.returncode == 0, r.stderr
     summary = json.loads(r.stdout)
     assert summary["step"] == 10 and (tmp_path / "cli" / "best.pt").exists()
+
+
+def test_train_cli_whole_tune_windows(capsys, tmp_path, small_abc_corpus):
+    code, out, err = run(capsys, "train", "--data", str(small_abc_corpus), "--preset", "tiny", "--windows", "tunes",
+                         "--max-steps", "6", "--eval-every", "6", "--out", str(tmp_path / "w"), "--json")
+    assert code == 0, err
+    assert json.loads(out)["step"] == 6
+    assert json.loads((tmp_path / "w" / "run.json").read_text())["config"]["windows"] == "tunes"
