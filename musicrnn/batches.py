@@ -29,6 +29,20 @@ class Batch:
     fresh: bool  # start from a zero state (else carry the previous batch's state)
 
 
+def pad_tunes(tunes: list[np.ndarray], width: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """Inputs and targets of whole tunes (id arrays ending in `<eos>`), each read from a fresh state: row r of
+    x is `<eos>` then the tune, row r of y the tune; both padded to `width` (default: the longest), y with
+    IGNORE."""
+    width = width or max(len(t) for t in tunes)
+    x = torch.zeros(len(tunes), width, dtype=torch.long)  # position 0 is the preceding <eos>
+    y = torch.full((len(tunes), width), IGNORE, dtype=torch.long)
+    for r, t in enumerate(tunes):
+        t = torch.from_numpy(np.asarray(t, dtype=np.int64))
+        x[r, 1 : len(t)] = t[:-1]
+        y[r, : len(t)] = t
+    return x, y
+
+
 class RandomWindows:
     """`batch_size` windows of `seq_len` + 1 characters at random offsets of the stream."""
 
@@ -78,11 +92,10 @@ class TuneChunks:
         order = np.lexsort((rng.random(len(self.tunes)), self.lengths))
         size = self.batch_size * self.world
         # The shortest group takes the remainder, so the longest tunes are never the ones left out.
-        cuts = list(range(len(order) % size, len(order), size))
-        groups = ([order[: cuts[0]]] if cuts and cuts[0] >= self.world else []) + \
-            [order[c : c + size] for c in cuts]
-        if not cuts:  # fewer tunes than one full group
-            groups = [order] if len(order) >= self.world else []
+        rem = len(order) % size
+        groups = [order[c : c + size] for c in range(rem, len(order), size)]
+        if rem >= self.world:  # a remainder too small to give every rank a row sits out this epoch
+            groups.insert(0, order[:rem])
         if not groups:
             raise ValueError(f"{len(order)} tunes are too few for {self.world} processes")
         return [groups[i] for i in rng.permutation(len(groups))]
@@ -93,15 +106,8 @@ class TuneChunks:
 
     def _load_group(self) -> None:
         group = self._plan[self.group]
-        width = int(self.lengths[group].max())
         mine = group[self.rank :: self.world]
-        x = torch.zeros(len(mine), width, dtype=torch.long)  # position 0 is the preceding <eos>
-        y = torch.full((len(mine), width), IGNORE, dtype=torch.long)
-        for r, i in enumerate(mine):
-            t = torch.from_numpy(self.tunes[i])
-            x[r, 1 : len(t)] = t[:-1]
-            y[r, : len(t)] = t
-        self._rows = (x, y)
+        self._rows = pad_tunes([self.tunes[i] for i in mine], width=int(self.lengths[group].max()))
 
     def next(self) -> Batch:
         if self._rows is None:

@@ -8,6 +8,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from musicrnn.batches import IGNORE, pad_tunes
 from musicrnn.corpus import MUSIC21_PARTS, clean_corpus, clean_tunes, read_source
 from musicrnn.model import CharRNN, autocast
 from musicrnn.vocab import Vocab
@@ -58,21 +59,14 @@ def score_tunes(model: CharRNN, tunes: list[np.ndarray], *, batch_size: int = 64
     order = sorted(range(len(tunes)), key=lambda i: len(tunes[i]))
     loss_sum, correct, count = 0.0, 0, 0
     for b in range(0, len(order), batch_size):
-        group = [tunes[i] for i in order[b : b + batch_size]]
-        width = max(len(t) for t in group)
-        x = torch.zeros(len(group), width, dtype=torch.long)  # position 0 is the preceding <eos>
-        y = torch.full((len(group), width), -100, dtype=torch.long)
-        for r, t in enumerate(group):
-            t = torch.from_numpy(np.asarray(t, dtype=np.int64))
-            x[r, 1 : len(t)] = t[:-1]
-            y[r, : len(t)] = t
+        x, y = pad_tunes([tunes[i] for i in order[b : b + batch_size]])
         x, y = x.to(device), y.to(device)
         with autocast(device):
             logits, _ = model(x)
         logits = logits.float()
-        loss_sum += F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1), ignore_index=-100,
+        loss_sum += F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1), ignore_index=IGNORE,
                                     reduction="sum").item()
-        mask = y != -100
+        mask = y != IGNORE
         correct += ((logits.argmax(-1) == y) & mask).sum().item()
         count += mask.sum().item()
     model.train(was_training)
