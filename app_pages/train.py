@@ -167,7 +167,7 @@ def wanted_interval() -> float:
 
 LIVE_EVERY = wanted_interval()
 # The sampled tune changes only at validations; a room of viewers polls it less often, as it does the curves.
-SAMPLE_EVERY = max(SAMPLE_EVERY, round(SAMPLE_EVERY * LIVE_EVERY / 2.0))
+SAMPLE_LIVE_EVERY = max(SAMPLE_EVERY, round(SAMPLE_EVERY * LIVE_EVERY / 2.0))
 
 
 def run_header(folder: Path | None) -> str | None:
@@ -240,7 +240,7 @@ def live_run() -> None:
     st.caption(f"{len(train_ev)} training points · {len(val_ev)} validations")
 
 
-@st.fragment(run_every=SAMPLE_EVERY if LIVE else None)
+@st.fragment(run_every=SAMPLE_LIVE_EVERY if LIVE else None)
 def live_sample() -> None:
     folder = WATCHED
     if folder is None:
