@@ -15,7 +15,7 @@ import numpy as np
 from musicrnn.corpus import clean_corpus, read_source, source_fingerprint
 from musicrnn.vocab import Vocab
 
-CACHE_VERSION = 2  # 2: bar lines made to agree with line ends (musicrnn.barlines)
+CACHE_VERSION = 3  # 2: bar lines made to agree with line ends (musicrnn.barlines); 3: tunes whose bars disagree with their meter dropped
 
 
 def cache_dir() -> Path:

@@ -4,8 +4,8 @@ import random
 import pytest
 
 from musicrnn.abc import check_tune
-from musicrnn.barlines import fix_line_ends
-from musicrnn.corpus import load_corpus
+from musicrnn.barlines import fix_line_ends, meter_agreement
+from musicrnn.corpus import CleanReport, clean_tune, load_corpus
 
 HEAD = "X:1\nL:1/8\nM:4/4\nK:G\n"
 
@@ -72,3 +72,21 @@ def test_on_the_corpus_only_bar_lines_and_spacing_change():
     strip = str.maketrans("", "", "| \n")
     assert fixed.translate(strip) == raw.translate(strip)
     assert fixed == "X:1\nL:1/8\nM:4/4\nK:F\nc3AG2C2 | c3AA2G2|\nF2G2A2=A2 | B3cB4|\nc3AG2 C2 | F8 |]"
+
+
+def test_meter_agreement_counts_plain_full_bars_only():
+    # the pickup, bars next to `||`, `|:`, `:|` or `|]` (they may be halves of one bar) are not counted
+    tune = HEAD + "D2 | G3FG2A2 | B3AG2 B2 | d6 ||\n|: d2 | G8 :| A6 | B6 | c8 | d8 |]"
+    assert meter_agreement(tune) == (4, 1)  # G3FG2A2, B3AG2 B2, B6 (short), c8
+    assert meter_agreement("X:1\nL:1/8\nM:4/4\nK:G\nV:1\nG8|A6|B6|c8|") == (0, 0)  # voices: not checked
+
+
+def test_cleaning_drops_a_tune_whose_bars_disagree_with_its_meter():
+    # erk10 #245 in music21's Essen collection: M:4/4 over bars of 3/4 (its change of meter was lost)
+    essen = "X:245\nT:DOA SAU\nM: 4/4\nL: 1/8\nK: D\n=C2 | =F2F2AGFG | A2AG=F2\nA_B | =c2A2=FEFG | A2AG=F2\n" \
+            "F2 | =F4G2 | A2=F2G2 | =F2E2F2 | D4\n=F2 | =F4G2 | A2=F2G2 | =F2E2F2 | D4"
+    report = CleanReport()
+    assert clean_tune(essen, report) is None
+    assert report.dropped["bars_disagree_with_meter"] == 1
+    one_slip = HEAD + "D2 | G3FG2A2 | B3AG2B2 | d3cB2d2 | B4A2 | c3Bc2d2 | G8 |]"  # one short bar in six: kept
+    assert clean_tune(one_slip, CleanReport()) is not None
