@@ -168,11 +168,33 @@ class Mirror(threading.Thread):
             self.copy_once()
 
 
-def open_viewers(pages: list, url: str) -> None:
+def open_viewers(browser, url: str, n: int, batch: int = 5) -> list:
+    """Opens n tabs on the Train page, each in its own browser context (its own Streamlit session).
+
+    A few at a time, since 20 Streamlit front ends booting at once on one CPU can starve one of them
+    past any timeout; a tab whose chart has not appeared in two minutes is reloaded once.
+    """
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    pages = []
+    for start in range(0, n, batch):
+        group = [browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+                 for _ in range(min(batch, n - start))]
+        for pg in group:
+            pg.goto(url + "/train")
+        for pg in group:
+            try:
+                pg.wait_for_selector(".js-plotly-plot", state="attached", timeout=120_000)
+            except PlaywrightTimeout:
+                pg.reload()
+                pg.wait_for_selector(".js-plotly-plot", state="attached", timeout=180_000)
+        pages += group
+    return pages
+
+
+def close_viewers(pages: list) -> None:
     for pg in pages:
-        pg.goto(url + "/train")
-    for pg in pages:
-        pg.wait_for_selector(".js-plotly-plot", state="attached", timeout=300_000)
+        pg.context.close()
 
 
 def main() -> None:
@@ -266,22 +288,21 @@ def main() -> None:
                     raise SystemExit(str(e)) from None
                 pids["mirror"] = [mirror_server.pid]
             before = window(folder, args.seconds, args.batch * args.window, pids)
-            pages = [browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-                     for _ in range(args.viewers)]
             t0 = time.time()
             if pinned:  # loading 20 Streamlit front ends is slow on one CPU: let the browsers use all while they do
                 pin(browser_pid, set(cpus))
             control = None
             if args.control:
-                open_viewers(pages, mirror_url)
+                pages = open_viewers(browser, mirror_url, args.viewers)
                 if pinned:
                     pin(browser_pid, set(cpus[1:]))
                 time.sleep(5)
                 control = window(folder, args.seconds, args.batch * args.window, pids)
+                close_viewers(pages)  # fresh tabs for the real server, as new viewers would come
                 if pinned:
                     pin(browser_pid, set(cpus))
                 t0 = time.time()
-            open_viewers(pages, url)
+            pages = open_viewers(browser, url, args.viewers)
             if pinned:
                 pin(browser_pid, set(cpus[1:]))
             opened_s = time.time() - t0
@@ -290,8 +311,7 @@ def main() -> None:
             points = [pg.evaluate("() => { const p = document.querySelector('.js-plotly-plot');"
                                   " return p && p.data && p.data.length ? p.data[0].x.length : -1; }") for pg in pages]
             errors = sum(pg.locator('[data-testid="stException"]').count() > 0 for pg in pages)
-            for pg in pages:
-                pg.context.close()
+            close_viewers(pages)
             if mirror_server is not None:
                 stop_app(mirror_server)
                 mirror_server = None
