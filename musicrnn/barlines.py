@@ -130,6 +130,18 @@ class _Bars:
         return 3 if self.meter is not None and self.meter.numerator % 3 == 0 and self.meter.numerator > 3 else 2
 
 
+def _body_start(lines: list[str]) -> tuple[int, _Bars] | None:
+    """The `K:` line's index and the bar state the header sets up; None without a `K:` line."""
+    try:
+        k = next(i for i, l in enumerate(lines) if l.startswith("K:"))
+    except StopIteration:
+        return None
+    header = {l[0]: l[2:] for l in lines[:k] if _FIELD_LINE.match(l)}
+    bars = _Bars(_fraction(header.get("L", "1/8")) or Fraction(1, 8), None)
+    bars.field("M", header.get("M", "none"))
+    return k, bars
+
+
 def fix_line_ends(tune: str) -> tuple[str, int, int]:
     """Return (tune, bar lines added, lines joined). `tune` is a cleaned tune (header up to `K:`, then the body)."""
     lines = tune.split("\n")
@@ -137,13 +149,10 @@ def fix_line_ends(tune: str) -> tuple[str, int, int]:
     # Fast path: every music line but the last already ends with a bar line.
     if all(_BAR_END.search(lines[i]) for i in music[:-1]):
         return tune, 0, 0
-    try:
-        k = next(i for i, l in enumerate(lines) if l.startswith("K:"))
-    except StopIteration:
+    start = _body_start(lines)
+    if start is None:
         return tune, 0, 0
-    header = {l[0]: l[2:] for l in lines[:k] if _FIELD_LINE.match(l)}
-    bars = _Bars(_fraction(header.get("L", "1/8")) or Fraction(1, 8), None)
-    bars.field("M", header.get("M", "none"))
+    k, bars = start
     out: list[str] = lines[: k + 1]
     added = joined = 0
     join_next = False
@@ -182,13 +191,10 @@ def meter_agreement(tune: str) -> tuple[int, int]:
     with voices are not checked. Pure Python, fast enough for the whole of IrishMAN.
     """
     lines = tune.split("\n")
-    try:
-        k = next(i for i, l in enumerate(lines) if l.startswith("K:"))
-    except StopIteration:
+    start = _body_start(lines)
+    if start is None:
         return 0, 0
-    header = {l[0]: l[2:] for l in lines[:k] if _FIELD_LINE.match(l)}
-    bars = _Bars(_fraction(header.get("L", "1/8")) or Fraction(1, 8), None)
-    bars.field("M", header.get("M", "none"))
+    k, bars = start
     for line in lines[k + 1 :]:
         f = _FIELD_LINE.match(line)
         if f and not (line[0] in "ABCDEFGabcdefg" and "|" in line):
