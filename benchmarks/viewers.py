@@ -4,7 +4,7 @@ Starts `streamlit run app.py` on a free port, starts one training run from the T
 lives in the server process, as when a teacher trains for a room), then measures the run's throughput
 (characters per second, from the step counter in metrics.jsonl) in alternating windows: no viewers, N viewers
 (Playwright pages on the Train page, each redrawing the live curves at the interval the page picks: 2 s for up
-to ten viewers, then longer, so that twenty redraw every 4 s), no viewers again. The cost compares the viewer
+to six viewers, then longer, so that twenty redraw every 6 s), no viewers again. The cost compares the viewer
 window to the mean of the two windows around it.
 
 The browsers run on this machine too; in a classroom they run on the students' machines. So by default the
@@ -192,6 +192,20 @@ def open_viewers(browser, url: str, n: int, batch: int = 5) -> list:
     return pages
 
 
+def curve_points(page) -> int:
+    """Points of the loss curve a tab shows; -1 when it shows none for 15 s (a redraw replaces the chart, so one
+    look may fall between the old chart and the new)."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    js = ("() => { const p = document.querySelector('.js-plotly-plot');"
+          " return p && p.data && p.data.length ? p.data[0].x.length : 0; }")
+    try:
+        page.wait_for_function(js, timeout=15_000)
+    except PlaywrightTimeout:
+        return -1
+    return page.evaluate(js)
+
+
 def close_viewers(pages: list) -> None:
     for pg in pages:
         pg.context.close()
@@ -308,8 +322,7 @@ def main() -> None:
             opened_s = time.time() - t0
             time.sleep(5)
             during = window(folder, args.seconds, args.batch * args.window, pids)
-            points = [pg.evaluate("() => { const p = document.querySelector('.js-plotly-plot');"
-                                  " return p && p.data && p.data.length ? p.data[0].x.length : -1; }") for pg in pages]
+            points = [curve_points(pg) for pg in pages]
             errors = sum(pg.locator('[data-testid="stException"]').count() > 0 for pg in pages)
             close_viewers(pages)
             if mirror_server is not None:

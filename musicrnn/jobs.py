@@ -359,11 +359,12 @@ def new_run_name(root: str | os.PathLike | None = None, prefix: str = "run") -> 
 # ------------------------------------------------------------------------------------------ watchers
 
 
-def live_interval(viewers: int, per_viewer_s: float = 0.2, lo: float = 2.0, hi: float = 10.0) -> float:
-    """Seconds between redraws of a live run's curves for each of `viewers` sessions: 2 s for a few, then
-    growing so that all of them together ask the server for at most 1 / `per_viewer_s` (5) redraws a second.
-    Each redraw costs the server ~10 ms of CPU beside the training thread; a room of viewers must not slow the
-    run it watches (benchmarks/viewers.py)."""
+def live_interval(viewers: int, per_viewer_s: float = 0.3, lo: float = 2.0, hi: float = 10.0) -> float:
+    """Seconds between redraws of a live run's curves for each of `viewers` sessions: 2 s for up to 6, then
+    growing so that all of them together ask the server for at most 1 / `per_viewer_s` (3.3) redraws a second
+    (6 s each for a class of 20). Each redraw costs the server's Streamlit machinery ~10-15 ms of CPU beside
+    the training thread; a room of viewers must not slow the run it watches (benchmarks/viewers.py: at 5
+    redraws a second, 20 viewers cost the run about 9 % of its speed on the server's side)."""
     return float(min(hi, max(lo, viewers * per_viewer_s)))
 
 

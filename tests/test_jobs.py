@@ -115,11 +115,11 @@ def test_new_run_name_is_fresh(tmp_path):
 def test_live_interval_bounds_the_servers_redraws():
     from musicrnn.jobs import live_interval
 
-    assert live_interval(1) == live_interval(10) == 2.0  # a few viewers: brisk
-    assert live_interval(20) == 4.0
+    assert live_interval(1) == live_interval(6) == 2.0  # a few viewers: brisk
+    assert live_interval(20) == 6.0
     assert live_interval(1000) == 10.0
-    for n in range(10, 51):  # all viewers together ask for at most 5 redraws a second
-        assert n / live_interval(n) <= 5.0 + 1e-9
+    for n in range(6, 34):  # all viewers together ask for at most 3.3 redraws a second
+        assert n / live_interval(n) <= 1 / 0.3 + 1e-9
 
 
 def test_watchers_count_sessions_per_run_and_forget_closed_tabs(tmp_path):
