@@ -222,6 +222,7 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1, help="CPU threads of the training thread")
     ap.add_argument("--data", default=None, help="training data (default: 300 of O'Neill's tunes)")
     ap.add_argument("--out", default=None, help="also write the JSON line to this file")
+    ap.add_argument("--shots", default=None, help="folder for screenshots of tabs that show no curve")
     ap.add_argument("--no-control", dest="control", action="store_false",
                     help="skip the control window (viewers on a mirror of the run, served apart)")
     ap.add_argument("--no-pin", dest="pin", action="store_false",
@@ -323,6 +324,12 @@ def main() -> None:
             time.sleep(5)
             during = window(folder, args.seconds, args.batch * args.window, pids)
             points = [curve_points(pg) for pg in pages]
+            blank = [i for i, n in enumerate(points) if n < 0]
+            if args.shots and blank:
+                Path(args.shots).mkdir(parents=True, exist_ok=True)
+                for i in blank[:3]:
+                    pages[i].screenshot(path=str(Path(args.shots) / f"tab{i}.png"), full_page=True)
+                    (Path(args.shots) / f"tab{i}.txt").write_text(pages[i].inner_text("body")[:4000])
             errors = sum(pg.locator('[data-testid="stException"]').count() > 0 for pg in pages)
             close_viewers(pages)
             if mirror_server is not None:
@@ -352,7 +359,8 @@ def main() -> None:
             "chars_per_server_cpu_s": {k: round(v, 1) for k, v in eff.items()}, "cost_per_server_cpu": round(cost_cpu, 4),
             "windows": {"before": before, **({"control": control} if control else {}), "during": during,
                         "after": after},
-            "viewers_opened_in_s": round(opened_s, 1), "viewer_curve_points": [min(points), max(points)], "viewer_pages_with_errors": errors,
+            "viewers_opened_in_s": round(opened_s, 1), "viewer_curve_points": [min(points), max(points)],
+            "tabs_without_curve": len(blank), "viewer_pages_with_errors": errors,
             "run": {"model": info.get("model"), "batch_size": args.batch, "seq_len": args.window,
                     "threads": args.threads, "device": info.get("device")},
             "pinned": {"server": cpus[:1], "browsers": cpus[1:]} if pinned else None,
