@@ -130,6 +130,12 @@ class _Bars:
         return 3 if self.meter is not None and self.meter.numerator % 3 == 0 and self.meter.numerator > 3 else 2
 
 
+def _body_field(line: str) -> re.Match | None:
+    """A field line of the body; `A:|` and the like are music (a note before a repeat), not a field."""
+    f = _FIELD_LINE.match(line)
+    return None if f is None or (line[0] in "ABCDEFGabcdefg" and "|" in line) else f
+
+
 def _body_start(lines: list[str]) -> tuple[int, _Bars] | None:
     """The `K:` line's index and the bar state the header sets up; None without a `K:` line."""
     try:
@@ -158,8 +164,8 @@ def fix_line_ends(tune: str) -> tuple[str, int, int]:
     join_next = False
     body = lines[k + 1 :]
     for j, line in enumerate(body):
-        f = _FIELD_LINE.match(line)
-        if f and not (line[0] in "ABCDEFGabcdefg" and "|" in line):
+        f = _body_field(line)
+        if f:
             bars.field(f.group(1), f.group(2))
             out.append(line)
             join_next = False
@@ -196,8 +202,8 @@ def meter_agreement(tune: str) -> tuple[int, int]:
         return 0, 0
     k, bars = start
     for line in lines[k + 1 :]:
-        f = _FIELD_LINE.match(line)
-        if f and not (line[0] in "ABCDEFGabcdefg" and "|" in line):
+        f = _body_field(line)
+        if f:
             if f.group(1) == "V":
                 return 0, 0
             bars.field(f.group(1), f.group(2))
