@@ -302,27 +302,30 @@ def main() -> None:
                 except AppServerError as e:
                     raise SystemExit(str(e)) from None
                 pids["mirror"] = [mirror_server.pid]
-            before = window(folder, args.seconds, args.batch * args.window, pids)
-            t0 = time.time()
-            if pinned:  # loading 20 Streamlit front ends is slow on one CPU: let the browsers use all while they do
-                pin(browser_pid, set(cpus))
-            control = None
-            if args.control:
-                pages = open_viewers(browser, mirror_url, args.viewers)
+
+            def measure() -> dict:
+                return window(folder, args.seconds, args.batch * args.window, pids)
+
+            def open_pinned(app_url: str) -> list:
+                if pinned:  # loading 20 Streamlit front ends is slow on one CPU: the browsers use all while they do
+                    pin(browser_pid, set(cpus))
+                opened = open_viewers(browser, app_url, args.viewers)
                 if pinned:
                     pin(browser_pid, set(cpus[1:]))
+                return opened
+
+            before = measure()
+            control = None
+            if args.control:
+                pages = open_pinned(mirror_url)
                 time.sleep(5)
-                control = window(folder, args.seconds, args.batch * args.window, pids)
+                control = measure()
                 close_viewers(pages)  # fresh tabs for the real server, as new viewers would come
-                if pinned:
-                    pin(browser_pid, set(cpus))
-                t0 = time.time()
-            pages = open_viewers(browser, url, args.viewers)
-            if pinned:
-                pin(browser_pid, set(cpus[1:]))
+            t0 = time.time()
+            pages = open_pinned(url)
             opened_s = time.time() - t0
             time.sleep(5)
-            during = window(folder, args.seconds, args.batch * args.window, pids)
+            during = measure()
             points = [curve_points(pg) for pg in pages]
             blank = [i for i, n in enumerate(points) if n < 0]
             if args.shots and blank:
@@ -336,7 +339,7 @@ def main() -> None:
                 stop_app(mirror_server)
                 mirror_server = None
             time.sleep(5)
-            after = window(folder, args.seconds, args.batch * args.window, pids)
+            after = measure()
             browser.close()
         base = (before["chars_per_s"] + after["chars_per_s"]) / 2
         cost = 1 - during["chars_per_s"] / base
