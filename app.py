@@ -2,9 +2,13 @@
 
 Pages: dataset explorer, training, generation studio, tunebook. The sidebar picks the model the studio uses
 and shows the device. Every page is a thin view over the `musicrnn` library.
+
+`app` makes `streamlit run app.py` serve this script with a few HTTP routes of its own beside Streamlit's (a
+training run's live view, which every watching tab polls without a Streamlit rerun: `app_pages/_routes.py`).
 """
 import streamlit as st
 
+from app_pages._routes import routes
 from app_pages._common import PAGE_FILES, device_info, md_escape, model_choices, settle_heap, warm_render_pool
 
 
@@ -40,6 +44,8 @@ def main() -> None:
 
     page.run()
 
+
+app = st.App(__file__, routes=routes())
 
 # The guard matters: the render workers' forkserver imports the main module (`__mp_main__`), and must not run
 # the app there.

@@ -86,12 +86,6 @@ def training_jobs() -> jobs.TrainingJobs:
 
 
 @st.cache_resource(show_spinner=False)
-def run_watchers() -> jobs.Watchers:
-    """The process-wide count of sessions watching each run (sets how often each redraws)."""
-    return jobs.Watchers()
-
-
-@st.cache_resource(show_spinner=False)
 def warm_render_pool() -> threading.Thread:
     """Start the render workers (music21 loads in ~2 s) while the user looks around, not on first Generate."""
 
@@ -224,31 +218,6 @@ class _LRU:
 @st.cache_resource(show_spinner=False)
 def _media_cache() -> _LRU:
     return _LRU(96)
-
-
-def curve_figures(folder, metrics: list[dict]):
-    """(loss, accuracy) figures of a run, built once per new metric event and shared by every viewer.
-
-    Building a plotly figure costs ~20 ms of validation; twenty sessions redrawing every two seconds would
-    spend that much of the training thread's GIL time. st.plotly_chart only reads a Figure (`to_dict`).
-    """
-    from musicrnn import charts
-
-    last = metrics[-1].get("time") if metrics else None
-    key = ("curves", str(folder), len(metrics), last)
-    cache = _media_cache()
-    figs = cache.get(key)
-    if figs is None:
-        figs = tuple(_frozen(f) for f in (charts.loss_curve(metrics), charts.accuracy_curve(metrics)))
-        cache.put(key, figs)
-    return figs
-
-
-def _frozen(fig):
-    """A figure whose `to_dict()` (what st.plotly_chart reads, for every viewer at every tick) is made once."""
-    d = fig.to_dict()
-    fig.to_dict = lambda: d
-    return fig
 
 
 def compact_wav(wav: bytes) -> bytes:

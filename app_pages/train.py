@@ -5,7 +5,6 @@ reloading or opening more tabs changes nothing, and runs started from the CLI sh
 """
 import re
 import time
-import uuid
 from pathlib import Path
 
 import pandas as pd
@@ -14,8 +13,11 @@ import streamlit as st
 from musicrnn import jobs
 from musicrnn.corpus import MUSIC21_PARTS
 from musicrnn.errors import MusicRNNError
-from app_pages._common import (PAGE_FILES, curve_figures, device_info, known_sources, md_escape, render_tune,
-                               run_watchers, show_error, training_jobs, use_model)
+from musicrnn.charts import accuracy_curve, loss_curve
+from musicrnn.live import head
+from app_pages._common import (PAGE_FILES, device_info, known_sources, md_escape, render_tune,
+                               show_error, training_jobs, use_model)
+from app_pages._live import live_view
 
 STATUS_BADGE = {"running": ":blue-badge[:material/play_arrow: running]",
                 "finished": ":green-badge[:material/check: finished]",
@@ -26,7 +28,6 @@ STATUS_BADGE = {"running": ":blue-badge[:material/play_arrow: running]",
 MODEL_FIELDS = ("cell", "embedding_dim", "hidden_size", "layers", "dropout")
 TRAIN_FIELDS = ("batch_size", "seq_len", "lr", "epochs", "patience", "max_steps", "windows")
 WINDOWS = {"random": "random windows", "tunes": "whole tunes"}
-SAMPLE_EVERY = 10.0  # the sampled tune changes only at validations
 
 
 def preset_values(preset: str) -> dict:
@@ -42,13 +43,6 @@ def preset_values(preset: str) -> dict:
 def apply_preset() -> None:
     for k, v in preset_values(st.session_state["tr_preset"]).items():
         st.session_state[f"tr_{k}"] = v
-
-
-def fmt_duration(s: float | None) -> str:
-    if s is None:
-        return "–"
-    s = int(s)
-    return f"{s // 3600}h {s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m {s % 60:02d}s"
 
 
 registry = training_jobs()
@@ -144,8 +138,8 @@ def is_live(folder: Path | None) -> bool:
     return bool((job is not None and job.alive) or (info is not None and info.active))
 
 
-# The live parts tick only while the watched run trains; a finished run's page is still, so an idle room of
-# viewers costs nothing. `watch_for_runs` notices a run started elsewhere (another tab, the CLI).
+# While the watched run trains, the curves are drawn in the browser from the run's live JSON (`_live.py`):
+# watching costs no reruns. `watch_for_runs` notices a run started elsewhere (another tab, the CLI).
 def active_folders() -> frozenset:
     return frozenset([str(r.folder.resolve()) for r in jobs.list_runs() if r.active]
                      + [str(j.folder) for j in registry.active()])
@@ -154,28 +148,10 @@ def active_folders() -> frozenset:
 WATCHED = watched_folder(jobs.list_runs())
 LIVE = is_live(WATCHED)
 ACTIVE_AT_START = active_folders()
-SESSION = st.session_state.setdefault("tr_session", uuid.uuid4().hex)
-watchers = run_watchers()
-watchers.touch(SESSION, WATCHED if LIVE else None)
-
-
-def wanted_interval() -> float:
-    """Seconds between this session's redraws of the live run: 2 s, longer when many sessions watch the
-    same run, so that a room of viewers costs the training thread little (each redraw is ~10 ms of server CPU)."""
-    return round(jobs.live_interval(watchers.count(WATCHED))) if WATCHED is not None else 2.0
-
-
-LIVE_EVERY = wanted_interval()
-# The sampled tune changes only at validations; a room of viewers polls it less often, as it does the curves.
-SAMPLE_LIVE_EVERY = max(SAMPLE_EVERY, round(SAMPLE_EVERY * LIVE_EVERY / 2.0))
 
 
 def run_header(folder: Path | None) -> str | None:
-    """Name, status, device and Stop of the watched run; the status shown (None: no run to show yet).
-
-    Drawn by the page, not by the live fragment, which reruns the page when the status changes: every element
-    a fragment draws is sent again to every viewer at every tick.
-    """
+    """Name, status, device and Stop of the watched run; the status shown (None: no run to show yet)."""
     info = jobs.run_info(folder) if folder is not None else None
     if info is None:
         return None
@@ -193,8 +169,32 @@ def run_header(folder: Path | None) -> str | None:
     return info.status
 
 
-@st.fragment(run_every=LIVE_EVERY if LIVE else None)
+def still_view(folder: Path, info: jobs.RunInfo) -> None:
+    """The run's progress, figures and curves drawn once (a run that is not training)."""
+    metrics = jobs.read_metrics(folder)
+    top = head(info, metrics, jobs.read_samples(folder))
+    st.progress(top["fraction"], text=top["progress"])
+    row = st.container(horizontal=True)
+    for tile in top["tiles"]:
+        row.metric(tile["label"], tile["value"], help=tile["help"])
+    charts = st.container(horizontal=True)
+    charts.plotly_chart(loss_curve(metrics), key="tr_loss_chart", config={"displayModeBar": False})
+    charts.plotly_chart(accuracy_curve(metrics), key="tr_acc_chart", config={"displayModeBar": False})
+    st.caption(top["caption"])
+
+
+def started(info: jobs.RunInfo | None, job) -> bool:
+    """Whether a run has written its first status (its thread may still be preparing the data)."""
+    return info is not None and not (job is not None and job.alive and (info.updated or 0) < job.started)
+
+
+HEADER_STATUS = run_header(WATCHED)
+PREPARING = LIVE and not started(jobs.run_info(WATCHED), registry.job(WATCHED))
+
+
+@st.fragment(run_every=2.0 if PREPARING else None)
 def live_run() -> None:
+    """No run, a run preparing its data (ticking until it trains), or a still run."""
     folder = WATCHED  # fixed until the next full run (a run ending, starting elsewhere, or a click)
     if folder is None:
         st.info("No training runs yet. Start one above, or from a terminal: "
@@ -202,50 +202,30 @@ def live_run() -> None:
         return
     info = jobs.run_info(folder)
     job = registry.job(folder)
-    if info is None or (job is not None and job.alive and (info.updated or 0) < job.started):
+    if not started(info, job):
         if job is not None and job.error:
             show_error(f"Run {folder.name} failed to start", job.error)
-            if LIVE:
+            if PREPARING:
                 st.rerun(scope="app")  # stop ticking
         else:
             st.info(f"**{md_escape(folder.name)}**: preparing the data…", icon=":material/hourglass_top:")
         return
-    if info.status != HEADER_STATUS:
-        st.rerun(scope="app")  # the run started, ended or failed: its header, the run list and the model picker
-    if LIVE:
-        watchers.touch(SESSION, folder)
-        if wanted_interval() != LIVE_EVERY:
-            st.rerun(scope="app")  # more or fewer viewers now: redraw at the interval that suits them
-    metrics = jobs.read_metrics(folder)
-    train_ev = [e for e in metrics if e.get("kind") == "train"]
-    val_ev = [e for e in metrics if e.get("kind") == "val"]
-    t, v = (train_ev[-1] if train_ev else {}), (val_ev[-1] if val_ev else {})
-
-    total = info.total_steps or t.get("total_steps") or 0
-    frac = min(1.0, info.step / total) if total else 0.0
-    eta = t.get("eta_s") if info.active else None
-    st.progress(frac, text=f"step {info.step:,} of {total:,}" + (f" · ETA {fmt_duration(eta)}" if eta is not None else ""))
-    row = st.container(horizontal=True)  # one block, not seven: fewer messages to every viewer at every tick
-    row.metric("Train loss", f"{t['train_loss']:.3f}" if t else "–")
-    row.metric("Val loss", f"{v['val_loss']:.3f}" if v else "–",
-                   help="Best so far: " + (f"{info.best_val_loss:.3f}" if info.best_val_loss else "–"))
-    row.metric("Bits/char", f"{t['bpc']:.2f}" if t else "–", help="Training bits per character")
-    row.metric("Val bits/char", f"{v['val_bpc']:.2f}" if v else "–")
-    row.metric("Chars/s", f"{t['chars_per_s']:,.0f}" if t else "–")
-    row.metric("Learning rate", f"{t['lr']:.2e}" if t else "–")
-    loss_fig, acc_fig = curve_figures(folder, metrics)
-    charts = st.container(horizontal=True)
-    charts.plotly_chart(loss_fig, key="tr_loss_chart", config={"displayModeBar": False})
-    charts.plotly_chart(acc_fig, key="tr_acc_chart", config={"displayModeBar": False})
-    st.caption(f"{len(train_ev)} training points · {len(val_ev)} validations")
+    if PREPARING or info.status != HEADER_STATUS:
+        st.rerun(scope="app")  # it trains now (the live view), or it ended: header, run list, model picker
+    still_view(folder, info)
 
 
-@st.fragment(run_every=SAMPLE_LIVE_EVERY if LIVE else None)
-def live_sample() -> None:
-    folder = WATCHED
-    if folder is None:
-        return
-    samples = [s for s in jobs.read_samples(folder) if s.get("abc")]
+@st.fragment
+def live_part() -> None:
+    """The run as it trains, drawn by the browser; this fragment reruns when a newer sampled tune appears."""
+    samples = [s for s in jobs.read_samples(WATCHED) if s.get("abc")]
+    if live_view(WATCHED, HEADER_STATUS, samples[-1]["step"] if samples else None).status is not None:
+        st.rerun(scope="app")  # the run ended or failed: its header, the run list and the model picker
+    sample_section(samples)
+
+
+def sample_section(samples: list[dict]) -> None:
+    """The tune sampled at a validation, engraved, playable and as ABC; the newest unless the listener picks."""
     st.markdown("##### Listen to it learn")
     if not samples:
         st.caption("At each validation the network writes a short tune; it appears here.")
@@ -276,15 +256,23 @@ def live_sample() -> None:
         st.code(s["abc"], language=None)
 
 
+@st.fragment
+def still_sample() -> None:
+    if WATCHED is not None:
+        sample_section([s for s in jobs.read_samples(WATCHED) if s.get("abc")])
+
+
 @st.fragment(run_every=None if LIVE else 5.0)
 def watch_for_runs() -> None:
     if active_folders() != ACTIVE_AT_START:  # a run started or ended elsewhere
         st.rerun(scope="app")
 
 
-HEADER_STATUS = run_header(WATCHED)
-live_run()
-live_sample()
+if LIVE and not PREPARING:
+    live_part()
+else:
+    live_run()
+    still_sample()
 watch_for_runs()
 
 # ------------------------------------------------------------------------------------------- run list

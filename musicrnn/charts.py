@@ -77,17 +77,18 @@ def _curves(metrics: list[dict], series: list[tuple[str, str, str, str]], title:
     return go.Figure(data=traces, layout=lay, _validate=False)
 
 
+LOSS_SERIES = [("train", "train_loss", "train", TRAIN_COLOR), ("val", "val_loss", "validation", VAL_COLOR)]
+ACCURACY_SERIES = [("train", "accuracy", "train", TRAIN_COLOR), ("val", "val_accuracy", "validation", VAL_COLOR)]
+
+
 def loss_curve(metrics: list[dict]) -> go.Figure:
     """Training and validation loss (nats per character) against the step."""
-    return _curves(metrics, [("train", "train_loss", "train", TRAIN_COLOR), ("val", "val_loss", "validation", VAL_COLOR)],
-                   "Loss", "cross-entropy (nats/char)")
+    return _curves(metrics, LOSS_SERIES, "Loss", "cross-entropy (nats/char)")
 
 
 def accuracy_curve(metrics: list[dict]) -> go.Figure:
     """Next-character accuracy, training and validation."""
-    return _curves(metrics, [("train", "accuracy", "train", TRAIN_COLOR),
-                             ("val", "val_accuracy", "validation", VAL_COLOR)], "Accuracy", "next-character accuracy",
-                   yaxis={"tickformat": ".0%"})
+    return _curves(metrics, ACCURACY_SERIES, "Accuracy", "next-character accuracy", yaxis={"tickformat": ".0%"})
 
 
 def lr_curve(metrics: list[dict]) -> go.Figure:

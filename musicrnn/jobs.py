@@ -354,39 +354,3 @@ def new_run_name(root: str | os.PathLike | None = None, prefix: str = "run") -> 
     while (root / name).exists():
         name, i = f"{base}-{i}", i + 1
     return name
-
-
-# ------------------------------------------------------------------------------------------ watchers
-
-
-def live_interval(viewers: int, per_viewer_s: float = 0.3, lo: float = 2.0, hi: float = 10.0) -> float:
-    """Seconds between redraws of a live run's curves for each of `viewers` sessions: 2 s for up to 6, then
-    growing so that all of them together ask the server for at most 1 / `per_viewer_s` (3.3) redraws a second
-    (6 s each for a class of 20). Each redraw costs the server's Streamlit machinery ~10-15 ms of CPU beside
-    the training thread; a room of viewers must not slow the run it watches (benchmarks/viewers.py: at 5
-    redraws a second, 20 viewers cost the run about 9 % of its speed on the server's side)."""
-    return float(min(hi, max(lo, viewers * per_viewer_s)))
-
-
-class Watchers:
-    """Which sessions are watching which run folder, from their last redraw (thread-safe, process-wide)."""
-
-    def __init__(self, ttl_s: float = 20.0):
-        self.ttl_s = ttl_s
-        self._seen: dict[str, tuple[str, float]] = {}
-        self._lock = threading.Lock()
-
-    def touch(self, session: str, folder: str | os.PathLike | None, now: float | None = None) -> None:
-        with self._lock:
-            if folder is None:
-                self._seen.pop(session, None)
-            else:
-                self._seen[session] = (str(Path(folder).resolve()), time.time() if now is None else now)
-
-    def count(self, folder: str | os.PathLike, now: float | None = None) -> int:
-        now = time.time() if now is None else now
-        key = str(Path(folder).resolve())
-        with self._lock:
-            for s in [s for s, (_, t) in self._seen.items() if now - t > self.ttl_s]:
-                del self._seen[s]  # closed tabs stop counting
-            return sum(1 for f, _ in self._seen.values() if f == key)

@@ -112,27 +112,3 @@ def test_new_run_name_is_fresh(tmp_path):
     assert jobs.new_run_name(tmp_path) != a
 
 
-def test_live_interval_bounds_the_servers_redraws():
-    from musicrnn.jobs import live_interval
-
-    assert live_interval(1) == live_interval(6) == 2.0  # a few viewers: brisk
-    assert live_interval(20) == 6.0
-    assert live_interval(1000) == 10.0
-    for n in range(6, 34):  # all viewers together ask for at most 3.3 redraws a second
-        assert n / live_interval(n) <= 1 / 0.3 + 1e-9
-
-
-def test_watchers_count_sessions_per_run_and_forget_closed_tabs(tmp_path):
-    from musicrnn.jobs import Watchers
-
-    w = Watchers(ttl_s=20)
-    a, b = tmp_path / "a", tmp_path / "b"
-    w.touch("s1", a, now=100)
-    w.touch("s2", a, now=105)
-    w.touch("s3", b, now=105)
-    assert w.count(a, now=110) == 2 and w.count(b, now=110) == 1
-    w.touch("s2", b, now=111)  # a session switches to another run
-    assert w.count(a, now=112) == 1 and w.count(b, now=112) == 2
-    assert w.count(a, now=121) == 0  # s1 last seen at 100: its tab is gone
-    w.touch("s3", None)
-    assert w.count(b, now=121) == 1

@@ -1,0 +1,51 @@
+"""HTTP routes the app serves beside Streamlit's (see `app.py`): a training run's live view, polled by every
+tab that watches the run, and the plotly.js that draws it in the page."""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from musicrnn import jobs
+from musicrnn.live import LiveDocuments
+
+LIVE_PATH = "api/live"  # relative to the app's root: the page finds it as `api/live/<run name>`
+PLOTLY_PATH = "api/plotly.min.js"
+_RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")  # a run folder directly under the runs root
+_docs = LiveDocuments()
+
+
+async def live_run(request: Request) -> Response:
+    """The live view of a run under the runs root, as JSON (`?since=N`: the tab holds N curve points); 304 when
+    the tab already has this version. Answered on the event loop: from the cache it takes microseconds."""
+    name = request.path_params["name"]
+    if not _RUN_NAME.fullmatch(name) or name in (".", ".."):
+        return JSONResponse({"error": f"not a run name: {name!r}"}, status_code=404)
+    try:
+        since = int(request.query_params.get("since", "0"))
+    except ValueError:
+        return JSONResponse({"error": "since must be a whole number"}, status_code=400)
+    got = _docs.get(jobs.runs_root() / name, since)
+    if got is None:
+        return JSONResponse({"error": f"no run named {name!r}"}, status_code=404)
+    body, etag = got
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
+
+
+def plotly_js(request: Request) -> Response:
+    """The plotly.js bundle of the installed plotly package (the same version that builds the figures)."""
+    import plotly
+
+    return FileResponse(Path(plotly.__file__).parent / "package_data" / "plotly.min.js",
+                        media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
+
+
+def routes() -> list[Route]:
+    return [Route(f"/{LIVE_PATH}/{{name}}", live_run, methods=["GET"]),
+            Route(f"/{PLOTLY_PATH}", plotly_js, methods=["GET"])]
