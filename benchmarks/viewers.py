@@ -1,27 +1,29 @@
 """What watching costs a training run: 20 browser sessions on the Train page, throughput with and without them.
 
 Starts `streamlit run app.py` on a free port, starts one training run from the Train page (so the run's thread
-lives in the server process, as when a teacher trains for a room), then measures the run's throughput
-(characters per second, from the step counter in metrics.jsonl) in alternating windows: no viewers, N viewers
-(Playwright pages on the Train page, each redrawing the live curves at the interval the page picks: 2 s for up
-to six viewers, then longer, so that twenty redraw every 6 s), no viewers again. The cost compares the viewer
-window to the mean of the two windows around it.
+lives in the server process, as when a teacher trains for a room), opens N tabs on the Train page (each polls
+the run's live view, `api/live/<run>`, every 2 s and redraws its curves; at each validation its sample
+fragment reruns), and measures the run's throughput (characters per second, from the step counter in
+metrics.jsonl) in windows that alternate, round after round:
 
-The browsers run on this machine too; in a classroom they run on the students' machines. So by default the
-server (its training thread, the viewers' page reruns, the websocket traffic) is pinned to CPU 0 and the
-browsers to the other CPUs: the cost measured is what the viewers cost the server. `--no-pin` lets them share
-every CPU (on 2 cores, 20 Chromium tabs redrawing charts then compete with training directly). CPU time of the
-server and of the browsers is reported for each window.
+- `hidden`: every tab open but hidden (as a background tab: the live view does not poll);
+- `browsers`: the tabs of a mirror of the run, served by a second app from a copy of its files, visible;
+- `viewers`: the tabs of the real run visible.
 
-Pinning does not make the browsers free: on this machine the two vCPUs share a core, and a busy sibling slows
-the training thread by itself (benchmarks/sibling_interference.py: 3-15 %). So a control window comes first
-(`--no-control` skips it): the same viewers watch a mirror of the run, served by a second app on the browsers'
-CPU from a copy of the run's files, so the browsers load the machine as they will, while the training server
-has no viewers. `server_cost` compares the viewer window with the control window: what serving the viewers
-costs the run, the browsers' share of the hardware set apart. `cost` is the plain with/without figure.
+Alternating within a few minutes cancels the drift of this shared machine (two windows of the same kind, ten
+minutes apart, differ by up to 16 %). The browsers run on this machine too; in a classroom they run on the
+students' machines. So the server (its training thread, the viewers' requests and reruns) is pinned to CPU 0
+and the browsers and the mirror to the other CPUs; but the two vCPUs share a core, and busy browsers slow the
+training thread by themselves (benchmarks/sibling_interference.py: 3-15 %). Hence the `browsers` windows:
 
-    python benchmarks/viewers.py                      # 20 viewers, 60 s windows
-    python benchmarks/viewers.py --viewers 5 --seconds 30 --hidden 128
+- `server_cost` = 1 - viewers / browsers: what serving the viewers costs the run (the goal: at most 10 %);
+- `browser_cost` = 1 - browsers / hidden: the browsers' share of the shared core;
+- `cost` = 1 - viewers / hidden: both, as this one machine sees them.
+
+Each is the median over the rounds of the per-round figure; `pooled` gives the ratio of the means too.
+
+    python benchmarks/viewers.py                      # 20 viewers, 4 rounds of 45 s windows
+    python benchmarks/viewers.py --viewers 5 --rounds 1 --seconds 20
     python benchmarks/viewers.py --out benchmarks/viewers.json   # the committed figure
 
 Prints one JSON line.
@@ -32,6 +34,7 @@ import argparse
 import json
 import os
 import shutil
+import statistics
 import sys
 import tempfile
 import threading
@@ -155,7 +158,11 @@ class Mirror(threading.Thread):
                 with open(dst, "ab") as f:
                     f.write(new)
         try:
+            mtime = (self.src / "run.json").stat().st_mtime_ns
+            if mtime == getattr(self, "_run_mtime", None):
+                return  # rewritten only when the run's is, or the mirror app would rebuild its view at every poll
             run = json.loads((self.src / "run.json").read_text())
+            self._run_mtime = mtime
         except (OSError, ValueError):
             return
         run.update(pid=os.getpid(), status="running")  # live as long as this process is
@@ -206,6 +213,12 @@ def curve_points(page) -> int:
     return page.evaluate(js)
 
 
+def set_hidden(pages: list, hidden: bool) -> None:
+    """Show or hide tabs as the page sees it (`document.hidden`): a hidden tab's live view does not poll."""
+    for pg in pages:
+        pg.evaluate("h => Object.defineProperty(document, 'hidden', {get: () => h, configurable: true})", hidden)
+
+
 def close_viewers(pages: list) -> None:
     for pg in pages:
         pg.context.close()
@@ -214,7 +227,8 @@ def close_viewers(pages: list) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--viewers", type=int, default=20)
-    ap.add_argument("--seconds", type=float, default=60.0, help="length of each measuring window")
+    ap.add_argument("--seconds", type=float, default=45.0, help="length of each measuring window")
+    ap.add_argument("--rounds", type=int, default=4, help="rounds of hidden, browsers and viewers windows")
     ap.add_argument("--warmup", type=float, default=20.0)
     ap.add_argument("--hidden", type=int, default=256, help="hidden size of the run watched")
     ap.add_argument("--batch", type=int, default=32)
@@ -223,8 +237,6 @@ def main() -> None:
     ap.add_argument("--data", default=None, help="training data (default: 300 of O'Neill's tunes)")
     ap.add_argument("--out", default=None, help="also write the JSON line to this file")
     ap.add_argument("--shots", default=None, help="folder for screenshots of tabs that show no curve")
-    ap.add_argument("--no-control", dest="control", action="store_false",
-                    help="skip the control window (viewers on a mirror of the run, served apart)")
     ap.add_argument("--no-pin", dest="pin", action="store_false",
                     help="do not pin the server to CPU 0 and the browsers to the other CPUs")
     args = ap.parse_args()
@@ -289,79 +301,71 @@ def main() -> None:
             pids = {"server": [server.pid], "browsers": browser_pid}
             if pinned:
                 pin(browser_pid, set(cpus[1:]))
-            if args.control:
-                mirror = Mirror(folder, home / "mirror" / "runs" / "watched")
-                mirror.copy_once()
-                mirror.start()
-                menv = {**env, "MUSICRNN_RUNS": str(home / "mirror" / "runs"),
-                        "MUSICRNN_TUNEBOOK": str(home / "mirror" / "tunebook.sqlite")}
-                try:
-                    mirror_url, mirror_server = start_app(
-                        menv, home / "mirror.log",
-                        preexec_fn=(lambda: os.sched_setaffinity(0, set(cpus[1:]))) if pinned else None)
-                except AppServerError as e:
-                    raise SystemExit(str(e)) from None
-                pids["mirror"] = [mirror_server.pid]
+            mirror = Mirror(folder, home / "mirror" / "runs" / "watched")
+            mirror.copy_once()
+            mirror.start()
+            menv = {**env, "MUSICRNN_RUNS": str(home / "mirror" / "runs"),
+                    "MUSICRNN_TUNEBOOK": str(home / "mirror" / "tunebook.sqlite")}
+            try:
+                mirror_url, mirror_server = start_app(
+                    menv, home / "mirror.log",
+                    preexec_fn=(lambda: os.sched_setaffinity(0, set(cpus[1:]))) if pinned else None)
+            except AppServerError as e:
+                raise SystemExit(str(e)) from None
+            pids["mirror"] = [mirror_server.pid]
 
-            def measure() -> dict:
-                return window(folder, args.seconds, args.batch * args.window, pids)
-
-            def open_pinned(app_url: str) -> list:
+            def open_hidden(app_url: str) -> list:
                 if pinned:  # loading 20 Streamlit front ends is slow on one CPU: the browsers use all while they do
                     pin(browser_pid, set(cpus))
                 opened = open_viewers(browser, app_url, args.viewers)
+                set_hidden(opened, True)
                 if pinned:
                     pin(browser_pid, set(cpus[1:]))
                 return opened
 
-            before = measure()
-            control = None
-            if args.control:
-                pages = open_pinned(mirror_url)
-                time.sleep(5)
-                control = measure()
-                close_viewers(pages)  # fresh tabs for the real server, as new viewers would come
+            none = window(folder, args.seconds, args.batch * args.window, pids)  # no tabs at all, for reference
             t0 = time.time()
-            pages = open_pinned(url)
+            real = open_hidden(url)
             opened_s = time.time() - t0
-            time.sleep(5)
-            during = measure()
-            points = [curve_points(pg) for pg in pages]
+            mirrored = open_hidden(mirror_url)
+            windows: dict[str, list[dict]] = {"hidden": [], "browsers": [], "viewers": []}
+            for _ in range(args.rounds):
+                for kind, tabs in (("hidden", None), ("browsers", mirrored), ("viewers", real)):
+                    if tabs:
+                        set_hidden(tabs, False)
+                        time.sleep(3)  # the first polls of each tab fetch the whole run
+                    windows[kind].append(window(folder, args.seconds, args.batch * args.window, pids))
+                    if tabs:
+                        set_hidden(tabs, True)
+            set_hidden(real, False)
+            points = [curve_points(pg) for pg in real]
             blank = [i for i, n in enumerate(points) if n < 0]
             if args.shots and blank:
                 Path(args.shots).mkdir(parents=True, exist_ok=True)
                 for i in blank[:3]:
-                    pages[i].screenshot(path=str(Path(args.shots) / f"tab{i}.png"), full_page=True)
-                    (Path(args.shots) / f"tab{i}.txt").write_text(pages[i].inner_text("body")[:4000])
-            errors = sum(pg.locator('[data-testid="stException"]').count() > 0 for pg in pages)
-            close_viewers(pages)
-            if mirror_server is not None:
-                stop_app(mirror_server)
-                mirror_server = None
-            time.sleep(5)
-            after = measure()
+                    real[i].screenshot(path=str(Path(args.shots) / f"tab{i}.png"), full_page=True)
+                    (Path(args.shots) / f"tab{i}.txt").write_text(real[i].inner_text("body")[:4000])
+            errors = sum(pg.locator('[data-testid="stException"]').count() > 0 for pg in real)
+            close_viewers(real + mirrored)
             browser.close()
-        base = (before["chars_per_s"] + after["chars_per_s"]) / 2
-        cost = 1 - during["chars_per_s"] / base
-        # Characters per CPU-second of the server process: what the viewers' reruns take from the training
-        # thread, even when other jobs on the machine take CPU time from both.
-        eff = {k: w["chars_per_s"] * w["seconds"] / max(1e-9, w["cpu_s"]["server"]) for k, w in
-               (("before", before), ("during", during), ("after", after))}
-        cost_cpu = 1 - eff["during"] / ((eff["before"] + eff["after"]) / 2)
+        speed = {k: [w["chars_per_s"] for w in ws] for k, ws in windows.items()}
+
+        def cost(a: str, b: str) -> dict:
+            rounds = [1 - x / y for x, y in zip(speed[a], speed[b])]
+            return {"median": round(statistics.median(rounds), 4),
+                    "pooled": round(1 - statistics.mean(speed[a]) / statistics.mean(speed[b]), 4),
+                    "rounds": [round(r, 4) for r in rounds]}
+
+        server_cost, browser_cost, total = cost("viewers", "browsers"), cost("browsers", "hidden"), cost("viewers", "hidden")
         info = json.loads((folder / "run.json").read_text())
-        if control is not None:
-            result.update({
-                "control_chars_per_s": control["chars_per_s"],
-                "control_cost": round(1 - control["chars_per_s"] / base, 4),  # the browsers' hardware share
-                "server_cost": round(1 - during["chars_per_s"] / control["chars_per_s"], 4),
-            })
         result.update({
-            "baseline_chars_per_s": round(base, 1), "with_viewers_chars_per_s": during["chars_per_s"],
-            "cost": round(cost, 4), "goal": 0.10, "met": cost <= 0.10,
-            "server_cost_met": result["server_cost"] <= 0.10 if control is not None else None,
-            "chars_per_server_cpu_s": {k: round(v, 1) for k, v in eff.items()}, "cost_per_server_cpu": round(cost_cpu, 4),
-            "windows": {"before": before, **({"control": control} if control else {}), "during": during,
-                        "after": after},
+            "server_cost": server_cost["median"], "goal": 0.10, "met": server_cost["median"] <= 0.10,
+            "browser_cost": browser_cost["median"], "cost": total["median"],
+            "costs": {"server": server_cost, "browsers": browser_cost, "total": total},
+            "chars_per_s": {"no_tabs": none["chars_per_s"], **{k: round(statistics.mean(v), 1) for k, v in speed.items()}},
+            "cpu_s_per_window": {k: {p: round(statistics.mean(w["cpu_s"][p] for w in ws), 2) for p in pids}
+                                 for k, ws in windows.items()},
+            "seconds": args.seconds, "rounds": args.rounds, "windows": {"no_tabs": none, **windows},
             "viewers_opened_in_s": round(opened_s, 1), "viewer_curve_points": [min(points), max(points)],
             "tabs_without_curve": len(blank), "viewer_pages_with_errors": errors,
             "run": {"model": info.get("model"), "batch_size": args.batch, "seq_len": args.window,

@@ -159,7 +159,7 @@ def test_training_curve_gains_points_live(browser, server):
             break
         page.wait_for_timeout(500)
     assert len(seen) >= 3 and seen == sorted(seen), f"curve points seen: {seen}"
-    # the page was never reloaded: the fragment redrew the figure with more points
+    # the page was never reloaded: the tab polled the live view and redrew the figure with more points
     page.get_by_text("Listen to it learn").wait_for(timeout=30_000)
     page.wait_for_timeout(2500)
     shot(page, server, "train")
