@@ -14,7 +14,7 @@ from musicrnn import jobs
 from musicrnn.corpus import MUSIC21_PARTS
 from musicrnn.errors import MusicRNNError
 from musicrnn.charts import accuracy_curve, loss_curve
-from musicrnn.live import head
+from musicrnn.live import head, shown_sample
 from app_pages._common import (PAGE_FILES, device_info, known_sources, md_escape, render_tune,
                                show_error, training_jobs, use_model)
 from app_pages._live import live_view
@@ -218,24 +218,27 @@ def live_run() -> None:
 @st.fragment
 def live_part() -> None:
     """The run as it trains, drawn by the browser; this fragment reruns when a newer sampled tune appears."""
-    samples = [s for s in jobs.read_samples(WATCHED) if s.get("abc")]
-    if live_view(WATCHED, HEADER_STATUS, samples[-1]["step"] if samples else None).status is not None:
+    samples = jobs.read_samples(WATCHED)
+    shown = shown_sample(samples)
+    if live_view(WATCHED, HEADER_STATUS, shown).status is not None:
         st.rerun(scope="app")  # the run ended or failed: its header, the run list and the model picker
-    sample_section(samples)
+    sample_section([s for s in samples if s.get("abc")], shown)
 
 
-def sample_section(samples: list[dict]) -> None:
-    """The tune sampled at a validation, engraved, playable and as ABC; the newest unless the listener picks."""
+def sample_section(samples: list[dict], follow: int | None = None) -> None:
+    """The tune sampled at a validation, engraved, playable and as ABC: the one at step `follow` (default: the
+    newest), unless the listener picked another."""
     st.markdown("##### Listen to it learn")
     if not samples:
         st.caption("At each validation the network writes a short tune; it appears here.")
         return
     steps = [s["step"] for s in samples]
-    # follow the newest sample, unless the listener went back to an older one
+    follow = follow if follow in steps else steps[-1]
+    # follow the run, unless the listener went back to another sample
     ss = st.session_state
     if ss.get("tr_sample_step") not in steps or ss.get("tr_sample_step") == ss.get("tr_sample_latest"):
-        ss["tr_sample_step"] = steps[-1]
-    ss["tr_sample_latest"] = steps[-1]
+        ss["tr_sample_step"] = follow
+    ss["tr_sample_latest"] = follow
     pick = st.select_slider("Sample at step", steps, key="tr_sample_step") if len(steps) > 1 else steps[0]
     s = next(x for x in reversed(samples) if x["step"] == pick)
     try:

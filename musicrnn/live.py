@@ -15,6 +15,24 @@ from pathlib import Path
 from musicrnn import charts, jobs
 
 _FILES = ("run.json", "metrics.jsonl", "samples.jsonl")
+SAMPLE_GAP_S = 30.0  # the live view moves to a newer sampled tune at most this often
+
+
+def shown_sample(samples: list[dict], gap_s: float = SAMPLE_GAP_S) -> int | None:
+    """The step of the sampled tune a live view shows: the newest of those at least `gap_s` apart in time.
+
+    Each new tune is engraved and synthesized once for all viewers (~0.5 s of CPU beside the training thread);
+    a small run validates every few seconds, and a listener needs longer than that to hear a tune anyway. The
+    choice depends only on the run's samples, so every viewer shows the same tunes and each is rendered once.
+    """
+    step, last = None, None
+    for s in samples:
+        if not s.get("abc"):
+            continue
+        t = s.get("time")
+        if last is None or t is None or t - last >= gap_s:
+            step, last = s["step"], t if t is not None else last
+    return step
 
 
 def fmt_duration(s: float | None) -> str:
@@ -26,7 +44,7 @@ def fmt_duration(s: float | None) -> str:
 
 
 def head(info: jobs.RunInfo, metrics: list[dict], samples: list[dict]) -> dict:
-    """Status, progress, metric tiles, caption and the step of the newest sampled tune of a run. Pure."""
+    """Status, progress, metric tiles, caption and the step of the sampled tune to show (`shown_sample`). Pure."""
     train_ev = [e for e in metrics if e.get("kind") == "train"]
     val_ev = [e for e in metrics if e.get("kind") == "val"]
     t, v = (train_ev[-1] if train_ev else {}), (val_ev[-1] if val_ev else {})
@@ -41,14 +59,13 @@ def head(info: jobs.RunInfo, metrics: list[dict], samples: list[dict]) -> dict:
         ("Chars/s", f"{t['chars_per_s']:,.0f}" if t else "–", None),
         ("Learning rate", f"{t['lr']:.2e}" if t else "–", None),
     ]
-    sampled = [s["step"] for s in samples if s.get("abc")]
     return {
         "name": info.name, "status": info.status, "step": info.step, "total_steps": total,
         "fraction": min(1.0, info.step / total) if total else 0.0,
         "progress": f"step {info.step:,} of {total:,}" + (f" · ETA {fmt_duration(eta)}" if eta is not None else ""),
         "tiles": [{"label": a, "value": b, "help": c} for a, b, c in tiles],
         "caption": f"{len(train_ev)} training points · {len(val_ev)} validations",
-        "sample_step": sampled[-1] if sampled else None,
+        "sample_step": shown_sample(samples),
     }
 
 

@@ -119,3 +119,16 @@ def test_route_answers_json_then_not_modified_and_refuses_bad_names(live_run, mo
     assert call_route("no-such-run", "").status_code == 404
     bad = call_route("class-demo", "since=many")
     assert bad.status_code == 400 and b"since" in bad.body
+
+
+def test_the_live_view_moves_to_a_newer_tune_at_most_every_gap():
+    from musicrnn.live import shown_sample
+
+    samples = [{"step": 50 * (i + 1), "time": 1000.0 + t, "abc": "X:1"} for i, t in enumerate((0, 10, 25, 31, 40))]
+    assert shown_sample(samples, gap_s=30) == 200  # t=31: the first at least 30 s after t=0
+    samples.append({"step": 300, "time": 1050.0, "abc": "X:1"})
+    assert shown_sample(samples, gap_s=30) == 200  # 19 s after the one shown: not yet
+    samples.append({"step": 350, "time": 1062.0, "abc": "X:1"})
+    assert shown_sample(samples, gap_s=30) == 350
+    assert shown_sample(samples, gap_s=0) == 350 and shown_sample([]) is None
+    assert shown_sample(samples[:1] + [{"step": 100, "time": 1040.0, "abc": ""}]) == 50  # no tune: skipped
