@@ -159,6 +159,10 @@ def test_training_curve_gains_points_live(browser, server):
             break
         page.wait_for_timeout(500)
     assert len(seen) >= 3 and seen == sorted(seen), f"curve points seen: {seen}"
+    # what the tab polled: the app's own route, beside Streamlit's, answers the run's live view
+    live = page.request.get(server["url"] + "/api/live/browser-run?since=0")
+    assert live.ok and live.json()["head"]["name"] == "browser-run" and len(live.json()["charts"]) == 2
+    assert page.request.get(server["url"] + "/api/live/no-such-run").status == 404
     # the page was never reloaded: the tab polled the live view and redrew the figure with more points
     page.get_by_text("Listen to it learn").wait_for(timeout=30_000)
     page.wait_for_timeout(2500)
