@@ -19,16 +19,19 @@ _docs = LiveDocuments()
 
 
 async def live_run(request: Request) -> Response:
-    """The live view of a run under the runs root, as JSON (`?since=N`: the tab holds N curve points); 304 when
+    """The live view of a run under the runs root, as JSON (`?since=N&step=S`: the tab holds N curve points, the
+    last at step S); 304 when
     the tab already has this version. Answered on the event loop: from the cache it takes microseconds."""
     name = request.path_params["name"]
     if not _RUN_NAME.fullmatch(name) or name in (".", ".."):
         return JSONResponse({"error": f"not a run name: {name!r}"}, status_code=404)
     try:
         since = int(request.query_params.get("since", "0"))
+        step = request.query_params.get("step")
+        step = int(step) if step is not None else None
     except ValueError:
-        return JSONResponse({"error": "since must be a whole number"}, status_code=400)
-    got = _docs.get(jobs.runs_root() / name, since)
+        return JSONResponse({"error": "since and step must be whole numbers"}, status_code=400)
+    got = _docs.get(jobs.runs_root() / name, since, step)
     if got is None:
         return JSONResponse({"error": f"no run named {name!r}"}, status_code=404)
     body, etag = got

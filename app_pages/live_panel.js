@@ -140,7 +140,8 @@ export default function (component) {
     if (stopped) return;
     if (!document.hidden) {
       try {
-        const url = data.url + "?since=" + state.points.length;
+        const n = state.points.length;
+        const url = data.url + "?since=" + n + (n ? "&step=" + state.points[n - 1].step : "");
         const r = await fetch(url, { cache: "no-store", headers: state.etag ? { "If-None-Match": state.etag } : {} });
         if (r.status === 200) {
           const doc = await r.json();

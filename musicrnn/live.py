@@ -43,6 +43,12 @@ def fmt_duration(s: float | None) -> str:
     return f"{s // 3600}h {s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m {s % 60:02d}s"
 
 
+def _fmt(event: dict, key: str, spec: str) -> str:
+    """A field of a metric event for a tile; `–` when the event lacks it (an older trainer, a partial line)."""
+    value = event.get(key)
+    return format(value, spec) if isinstance(value, (int, float)) else "–"
+
+
 def head(info: jobs.RunInfo, metrics: list[dict], samples: list[dict]) -> dict:
     """Status, progress, metric tiles, caption and the step of the sampled tune to show (`shown_sample`). Pure."""
     train_ev = [e for e in metrics if e.get("kind") == "train"]
@@ -52,12 +58,12 @@ def head(info: jobs.RunInfo, metrics: list[dict], samples: list[dict]) -> dict:
     eta = t.get("eta_s") if info.active else None
     best = f"{info.best_val_loss:.3f}" if info.best_val_loss else "–"
     tiles = [
-        ("Train loss", f"{t['train_loss']:.3f}" if t else "–", None),
-        ("Val loss", f"{v['val_loss']:.3f}" if v else "–", f"Best so far: {best}"),
-        ("Bits/char", f"{t['bpc']:.2f}" if t else "–", "Training bits per character"),
-        ("Val bits/char", f"{v['val_bpc']:.2f}" if v else "–", None),
-        ("Chars/s", f"{t['chars_per_s']:,.0f}" if t else "–", None),
-        ("Learning rate", f"{t['lr']:.2e}" if t else "–", None),
+        ("Train loss", _fmt(t, "train_loss", ".3f"), None),
+        ("Val loss", _fmt(v, "val_loss", ".3f"), f"Best so far: {best}"),
+        ("Bits/char", _fmt(t, "bpc", ".2f"), "Training bits per character"),
+        ("Val bits/char", _fmt(v, "val_bpc", ".2f"), None),
+        ("Chars/s", _fmt(t, "chars_per_s", ",.0f"), None),
+        ("Learning rate", _fmt(t, "lr", ".2e"), None),
     ]
     return {
         "name": info.name, "status": info.status, "step": info.step, "total_steps": total,
@@ -109,10 +115,11 @@ class LiveDocuments:
         self._runs: dict[Path, tuple[tuple, dict, list[dict]]] = {}
         self._skeletons: list[dict] | None = None
 
-    def get(self, folder: str | os.PathLike, since: int = 0) -> tuple[bytes, str] | None:
-        """(JSON, ETag) of a run's view for a tab that holds its first `since` curve points: the head, the
-        points after those (all of them, with `"since": 0`, when the run's events were rewritten), and the
-        chart skeletons when `since` is 0. None when `folder` holds no run."""
+    def get(self, folder: str | os.PathLike, since: int = 0, last_step: int | None = None) -> tuple[bytes, str] | None:
+        """(JSON, ETag) of a run's view for a tab that holds its first `since` curve points, the last at step
+        `last_step`: the head, the points after those (all of them, with `"since": 0`, when the run's events
+        were rewritten, as a resume does), and the chart skeletons when `since` is 0. None when `folder` holds
+        no run."""
         folder = Path(folder)
         info = jobs.run_info(folder)  # each time: a run whose process died changes status, not its files
         if info is None:
@@ -126,7 +133,8 @@ class LiveDocuments:
             with self._lock:
                 self._runs[folder] = hit
         _, top, points = hit
-        since = since if 0 <= since <= len(points) else 0
+        if not 0 <= since <= len(points) or (since and last_step is not None and points[since - 1]["step"] != last_step):
+            since = 0
         etag = f'"{hash(stamp) & 0xFFFFFFFFFFFF:x}-{since}"'
         doc = {"head": top, "since": since, "points": points[since:]}
         if since == 0:

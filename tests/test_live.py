@@ -65,7 +65,14 @@ def test_documents_send_only_new_points_and_skeletons_once(live_run):
     assert later["points"] == [{"kind": "train", "step": 30, "train_loss": 1.3, "accuracy": 0.41}]
     assert later["head"]["tiles"][0]["value"] == "1.300"
 
-    # a resumed run rewrote its events: a tab that holds more points than exist starts over
+    assert json.loads(docs.get(folder, since=3, last_step=20)[0])["since"] == 3  # its last point is still there
+    # a resumed run rewrote its events: a tab whose last point is not there any more starts over
+    short = [{"kind": "train", "step": s, "train_loss": 1.0, "accuracy": 0.5} for s in (10, 15, 18)]
+    (folder / "metrics.jsonl").write_text("".join(json.dumps(e) + "\n" for e in short))  # shorter: truncated
+    reset = json.loads(docs.get(folder, since=3, last_step=20)[0])
+    assert reset["since"] == 0 and [p["step"] for p in reset["points"]] == [10, 15, 18]
+    assert {t["label"]: t["value"] for t in reset["head"]["tiles"]}["Bits/char"] == "–"  # events without it
+    # ... and so does one that holds more points than exist
     (folder / "metrics.jsonl").write_text(json.dumps(dict(TRAIN, step=10)) + "\n")
     again = json.loads(docs.get(folder, since=4)[0])
     assert again["since"] == 0 and [p["step"] for p in again["points"]] == [10] and "charts" in again
