@@ -328,6 +328,7 @@ def main() -> None:
             real = open_hidden(url)
             opened_s = time.time() - t0
             mirrored = open_hidden(mirror_url)
+            time.sleep(15)  # the last tabs' first fetches and the mirror's first renders end before the rounds
             windows: dict[str, list[dict]] = {"hidden": [], "browsers": [], "viewers": []}
             for _ in range(args.rounds):
                 for kind, tabs in (("hidden", None), ("browsers", mirrored), ("viewers", real)):
