@@ -20,8 +20,8 @@ _docs = LiveDocuments()
 
 async def live_run(request: Request) -> Response:
     """The live view of a run under the runs root, as JSON (`?since=N&step=S`: the tab holds N curve points, the
-    last at step S); 304 when
-    the tab already has this version. Answered on the event loop: from the cache it takes microseconds."""
+    last at step S); 304 when the tab already has this version. Answered on the event loop: from the cache it
+    takes microseconds."""
     name = request.path_params["name"]
     if not _RUN_NAME.fullmatch(name) or name in (".", ".."):
         return JSONResponse({"error": f"not a run name: {name!r}"}, status_code=404)

@@ -73,8 +73,7 @@ function drawTiles(box, tiles) {
 function themed(layout, font) {
   const grey = "rgba(49, 51, 63, 0.6)", grid = "rgba(151, 166, 195, 0.25)";
   const axis = (a) => Object.assign({ automargin: true, gridcolor: grid, zeroline: false, showline: false,
-    tickfont: { color: grey }, title: Object.assign({}, a && a.title, { font: { color: grey, size: 13 } }) }, a,
-    { title: Object.assign({}, a && a.title, { font: { color: grey, size: 13 } }) });
+    tickfont: { color: grey } }, a, { title: Object.assign({}, a && a.title, { font: { color: grey, size: 13 } }) });
   return Object.assign({}, layout, {
     font: { family: font, size: 13, color: "rgb(49, 51, 63)" },
     paper_bgcolor: "rgba(0,0,0,0)", plot_bgcolor: "rgba(0,0,0,0)",

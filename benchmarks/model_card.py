@@ -30,6 +30,11 @@ def xz_bpc(train: list[str], val: list[str]) -> float:
     return (both - alone) * 8 / len(b)
 
 
+def read_events(run: Path) -> list[dict]:
+    """A finished run's metric events (an unreadable file or line is an error here, not skipped)."""
+    return [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines() if l.strip()]
+
+
 def curves_png(metrics: list[dict], path: Path, earlier: list[dict] | None = None) -> None:
     """Loss and accuracy against steps; `earlier` holds the metrics of a first stage the run was started from
     (`--init`), drawn first, with the run's steps counted on from its last."""
@@ -270,7 +275,7 @@ def main():
     model, vocab, ckpt = load_model(a.checkpoint, "cpu")
     run = Path(a.run)
     status = json.loads((run / "run.json").read_text())
-    metrics = [json.loads(l) for l in (run / "metrics.jsonl").read_text().splitlines() if l.strip()]
+    metrics = read_events(run)
     val_fraction = ckpt["train_config"].get("val_fraction", 0.05)
     corpus = load_corpus(a.data, val_fraction=val_fraction)
 
@@ -284,7 +289,7 @@ def main():
         samples.append({"type": name, "prime": prime, "seed": seed, "temperature": 0.9, "abc": s.text, "ended": s.ended})
     earlier = None
     if a.earlier_run:
-        earlier = [json.loads(l) for l in (Path(a.earlier_run) / "metrics.jsonl").read_text().splitlines() if l.strip()]
+        earlier = read_events(Path(a.earlier_run))
     curves_png(metrics, folder / "curves.png", earlier)
     val_events = [e for e in metrics if e["kind"] == "val"]
     extra = json.loads(Path(a.sweep_extra).read_text()) if a.sweep_extra else []

@@ -141,6 +141,7 @@ class Mirror(threading.Thread):
         super().__init__(daemon=True)
         self.src, self.dst, self.every_s = src, dst, every_s
         self.halt = threading.Event()
+        self.run_mtime: int | None = None  # of the run.json last copied
         dst.mkdir(parents=True, exist_ok=True)
 
     def copy_once(self) -> None:
@@ -159,10 +160,10 @@ class Mirror(threading.Thread):
                     f.write(new)
         try:
             mtime = (self.src / "run.json").stat().st_mtime_ns
-            if mtime == getattr(self, "_run_mtime", None):
+            if mtime == self.run_mtime:
                 return  # rewritten only when the run's is, or the mirror app would rebuild its view at every poll
             run = json.loads((self.src / "run.json").read_text())
-            self._run_mtime = mtime
+            self.run_mtime = mtime
         except (OSError, ValueError):
             return
         run.update(pid=os.getpid(), status="running")  # live as long as this process is
@@ -323,7 +324,10 @@ def main() -> None:
                     pin(browser_pid, set(cpus[1:]))
                 return opened
 
-            none = window(folder, args.seconds, args.batch * args.window, pids)  # no tabs at all, for reference
+            def measure() -> dict:
+                return window(folder, args.seconds, args.batch * args.window, pids)
+
+            none = measure()  # no tabs at all, for reference
             t0 = time.time()
             real = open_hidden(url)
             opened_s = time.time() - t0
@@ -335,7 +339,7 @@ def main() -> None:
                     if tabs:
                         set_hidden(tabs, False)
                         time.sleep(3)  # the first polls of each tab fetch the whole run
-                    windows[kind].append(window(folder, args.seconds, args.batch * args.window, pids))
+                    windows[kind].append(measure())
                     if tabs:
                         set_hidden(tabs, True)
             set_hidden(real, False)
