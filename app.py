@@ -4,12 +4,22 @@ Pages: dataset explorer, training, generation studio, tunebook. The sidebar pick
 and shows the device. Every page is a thin view over the `musicrnn` library.
 
 `app` makes `streamlit run app.py` serve this script with a few HTTP routes of its own beside Streamlit's (a
-training run's live view, which every watching tab polls without a Streamlit rerun: `app_pages/_routes.py`).
+training run's live view, which every watching tab polls without a Streamlit rerun: `app_support/routes.py`).
 """
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
-from app_pages._routes import routes
-from app_pages._common import PAGE_FILES, device_info, md_escape, model_choices, settle_heap, warm_render_pool
+from app_support.models import model_choices
+from app_support.navigation import PAGE_FILES
+from app_support.resources import device_info, settle_heap, warm_render_pool
+from app_support.routes import routes
+from app_support.text import md_escape
+
+# The pages live in `pages/`, where Streamlit's first multipage design looked for them: while that folder exists
+# and no script has yet called `st.navigation`, Streamlit runs a deep link such as /train as the bare page, not
+# this script (no sidebar, no model picker). This app always navigates with `st.navigation` (as Streamlit's own
+# `st.navigation` sets this flag on its first call), so say so before the first session starts.
+PagesManager.uses_pages_directory = False
 
 
 def main() -> None:

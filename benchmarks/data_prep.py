@@ -22,7 +22,7 @@ KEYS = ["D", "G", "A", "E", "C", "F", "Bb", "Am", "Em", "Bm", "Dm", "Gm", "Ador"
 
 def make_irishman(n: int, folder: Path) -> Path:
     """n distinct tunes in IrishMAN's format: the embedded tunes, cleaned, each copy in another key."""
-    from musicrnn.corpus import load_corpus
+    from musicrnn.data.split import load_corpus
 
     base = load_corpus("music21").all_tunes
     tunes = []
@@ -41,7 +41,7 @@ def make_irishman(n: int, folder: Path) -> Path:
 
 def child(src: str) -> None:
     t0 = time.perf_counter()
-    from musicrnn.data import prepare
+    from musicrnn.data.stream import prepare
 
     p = prepare(src, use_cache=False)
     wall = time.perf_counter() - t0
@@ -61,7 +61,8 @@ def main():
         return
     with tempfile.TemporaryDirectory() as tmp:
         src = str(make_irishman(a.make_irishman, Path(tmp) / "irishman")) if a.make_irishman else a.data
-        r = subprocess.run([sys.executable, __file__, "--child", "--data", src], capture_output=True, text=True, check=True)
+        r = subprocess.run([sys.executable, __file__, "--child", "--data", src], capture_output=True, text=True,
+                           check=True)
     res = json.loads(r.stdout.strip().splitlines()[-1])
     emit({"benchmark": "data_prep", "source": f"irishman-format x{a.make_irishman}" if a.make_irishman else a.data,
           **res, "target": {"wall_s": 30, "peak_rss_mb": 1536}, "machine": machine("cpu")})

@@ -7,78 +7,10 @@ tune copies the training set (longest common substring of its body with any trai
 from __future__ import annotations
 
 import argparse
-import json
-import time
 
-from common import emit, machine
+from common import emit
 
-PRIMES = {"reel": {"meter": "4/4", "unit": "1/8"}, "jig": {"meter": "6/8", "unit": "1/8"}}
-
-
-def body_of(abc: str) -> str:
-    """The tune after its `K:` line (the header is shared by design, so it is not counted as copying)."""
-    lines = abc.split("\n")
-    for i, line in enumerate(lines):
-        if line.startswith("K:"):
-            return "\n".join(lines[i + 1 :])
-    return abc
-
-
-def longest_common_substring(text: str, corpus: str) -> int:
-    """Length of the longest substring of `text` found anywhere in `corpus` (matching statistics, two pointers:
-    O(len(text)) substring searches, each a fast C scan)."""
-    best = 0
-    for i in range(len(text)):
-        while i + best < len(text) and text[i : i + best + 1] in corpus:
-            best += 1
-    return best
-
-
-def measure(checkpoint=None, data="music21", n=64, temperature=1.0, seed=1, max_chars=1500, device="cpu",
-            samples_out=None) -> dict:
-    from musicrnn.abc import check_tune
-    from musicrnn.checkpoint import load_model
-    from musicrnn.corpus import load_corpus
-    from musicrnn.sample import build_prime, sample
-
-    model, vocab, ckpt = load_model(checkpoint, device)
-    val_fraction = ckpt.get("train_config", {}).get("val_fraction", 0.05)
-    train_text = "\x00".join(body_of(t) for t in load_corpus(data, val_fraction=val_fraction).train)
-    result = {"benchmark": "music_quality", "checkpoint": ckpt["path"], "n_per_prime": n,
-              "temperature": temperature, "seed": seed, "max_chars": max_chars}
-    totals = {"tunes": 0, "parses": 0, "bars": 0, "good_bars": 0, "ended": 0, "lcs": []}
-    kept = []
-    for name, prime_args in PRIMES.items():
-        t0 = time.perf_counter()
-        tunes = sample(model, vocab, n, prime=build_prime(**prime_args), temperature=temperature, seed=seed,
-                       max_chars=max_chars)
-        sample_s = time.perf_counter() - t0
-        part = {"tunes": 0, "parses": 0, "bars": 0, "good_bars": 0, "ended": 0, "lcs": []}
-        for s in tunes:
-            rep = check_tune(s.text, ended=s.ended)
-            part["tunes"] += 1
-            part["parses"] += rep.parses
-            part["bars"] += rep.bars
-            part["good_bars"] += rep.bars - len(rep.bad_bars) if rep.parses else 0
-            part["ended"] += s.ended
-            part["lcs"].append(longest_common_substring(body_of(s.text), train_text))
-            kept.append({"prime": name, "abc": s.text, "ended": s.ended, "check": rep.to_dict()})
-        for k in totals:
-            totals[k] += part[k]
-        result[name] = _rates(part) | {"sample_s": round(sample_s, 2)}
-    result["all"] = _rates(totals)
-    result["machine"] = machine(device)
-    if samples_out:
-        with open(samples_out, "w") as f:
-            json.dump(kept, f, indent=1)
-    return result
-
-
-def _rates(p: dict) -> dict:
-    lcs = sorted(p["lcs"])
-    return {"tunes": p["tunes"], "parse_rate": p["parses"] / p["tunes"],
-            "bar_ok_rate": p["good_bars"] / max(1, p["bars"]), "ended_rate": p["ended"] / p["tunes"],
-            "lcs_max": lcs[-1], "lcs_median": lcs[len(lcs) // 2], "bars": p["bars"]}
+from musicrnn.report.quality import measure
 
 
 def main():

@@ -43,11 +43,13 @@ def run(tunes: int = 214_122, max_length: int = 600, seed_fraction: float = 1.0)
         seed = _child([str(HERE / "seed_pipeline.py"), "--prep-child", str(folder), "--max-length", str(max_length),
                        "--fraction", str(seed_fraction)])
         size_mb = sum(f.stat().st_size for f in folder.iterdir()) / 2**20
-    res = {"benchmark": "prep_compare", "tunes": tunes, "json_mb": round(size_mb, 1), "corpus_build_s": round(make_s, 1),
+    res = {"benchmark": "prep_compare", "tunes": tunes, "json_mb": round(size_mb, 1),
+           "corpus_build_s": round(make_s, 1),
            "musicrnn_wall_s": ours["wall_s"], "musicrnn_peak_rss_mb": ours["peak_rss_mb"],
            "musicrnn_chars": ours["chars"], "musicrnn_stream_mb": ours["stream_mb"],
            "seed_max_length": max_length, "seed_fraction": seed_fraction, "seed_tunes_measured": seed["tunes"],
-           "seed_wall_s": seed["wall_s"], "seed_peak_rss_mb": seed["peak_rss_mb"], "seed_import_rss_mb": seed["baseline_rss_mb"],
+           "seed_wall_s": seed["wall_s"], "seed_peak_rss_mb": seed["peak_rss_mb"],
+           "seed_import_rss_mb": seed["baseline_rss_mb"],
            "seed_tensor_mb": seed["tensor_mb"],
            "target": TARGET}
     # Time and the tensor grow linearly with the tunes; RSS is reported as measured (a lower bound when partial).

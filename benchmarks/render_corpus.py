@@ -34,8 +34,9 @@ from collections import Counter
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from musicrnn import cli_music, isolate  # noqa: E402
-from musicrnn.abc import split_tunes  # noqa: E402
+from musicrnn import music as isolate  # noqa: E402
+from musicrnn.cli import music_commands as cli_music  # noqa: E402
+from musicrnn.notation.tunes import split_tunes  # noqa: E402
 
 
 def corpus_tunes() -> list[tuple[str, int, str]]:

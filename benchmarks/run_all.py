@@ -110,10 +110,11 @@ def run_one(figure: str, argv: list[str], max_wait: float = 0.0, env: dict | Non
     wall = round(time.perf_counter() - t0, 1)
     lines = [l for l in r.stdout.splitlines() if l.startswith("{")]
     if r.returncode != 0 or not lines:
-        return {"benchmark": figure, "figure": figure, "error": (r.stderr or r.stdout)[-3000:], "argv": argv, "script_wall_s": wall,
-                "cpu_busy_before": busy}
+        return {"benchmark": figure, "figure": figure, "error": (r.stderr or r.stdout)[-3000:], "argv": argv,
+                "script_wall_s": wall, "cpu_busy_before": busy}
     res = json.loads(lines[-1])
-    res.update(figure=figure, argv=argv, script_wall_s=wall, cpu_busy_before=busy, load_avg_after=round(os.getloadavg()[0], 2))
+    res.update(figure=figure, argv=argv, script_wall_s=wall, cpu_busy_before=busy,
+               load_avg_after=round(os.getloadavg()[0], 2))
     print(f"[run_all]   done in {wall} s", file=sys.stderr, flush=True)
     return res
 
@@ -218,7 +219,8 @@ def report(results: list[dict], total_s: float | None = None) -> str:
         out += [_machine_line("Machine", m, total_s), ""]
     threads, cores = m.get("torch_threads"), m.get("cores")
     if threads and cores and threads < cores:
-        out += [f"{'The CPU figures were m' if cpu_res and gpu_res else 'M'}easured on {threads} torch thread{'s' if threads > 1 else ''} of {cores} cores "
+        out += [f"{'The CPU figures were m' if cpu_res and gpu_res else 'M'}easured on {threads} "
+                f"torch thread{'s' if threads > 1 else ''} of {cores} cores "
                 f"(`run_all.py --threads {threads}`); both sides of every comparison ran on the same threads.", ""]
     two = bool(cpu_res and gpu_res)
     busy = [f"{r['benchmark']}{f' ({_dev(r)})' if two else ''} {r['cpu_busy_before']:.0%}"
@@ -254,7 +256,8 @@ def report(results: list[dict], total_s: float | None = None) -> str:
         for r in rows:
             if "musicrnn_fp32_useful_chars_per_s" in r:
                 out.append("")
-                out.append(f"On {r['device']}, `{r['preset']}` preset: bf16 autocast {_n(r['musicrnn_useful_chars_per_s'])} "
+                out.append(f"On {r['device']}, `{r['preset']}` preset: bf16 autocast "
+                           f"{_n(r['musicrnn_useful_chars_per_s'])} "
                            f"chars/s, fp32 {_n(r['musicrnn_fp32_useful_chars_per_s'])} chars/s "
                            f"(bf16 = {r['bf16_over_fp32']}× fp32); one IrishMAN epoch (62 M characters) "
                            f"{_t(r['musicrnn_epoch_62M_s'])}.")
@@ -301,11 +304,15 @@ def report(results: list[dict], total_s: float | None = None) -> str:
         for r in rows:
             mc = r["model"]
             out += [f"{r['machine'].get('device')}, model {mc['cell']} {mc['embedding_dim']}/{mc['hidden_size']}/"
-                    f"{mc['layers']} (`{Path(r['checkpoint']).parent.name}/{Path(r['checkpoint']).name}`), "
-                    f"musicrnn median of {r['repeats']} runs, seed timed on {r.get('seed_tunes_timed', '?')} tunes:", "",
-                    "| tunes | musicrnn | musicrnn tunes/s | seed | seed tunes/s | speedup |", "|---|---|---|---|---|---|"]
+                    f"{mc['layers']} (`{Path(r['checkpoint']).parent.name}/"
+                    f"{Path(r['checkpoint']).name}`), "
+                    f"musicrnn median of {r['repeats']} runs, seed timed on "
+                    f"{r.get('seed_tunes_timed', '?')} tunes:", "",
+                    "| tunes | musicrnn | musicrnn tunes/s | seed | seed tunes/s | speedup |",
+                    "|---|---|---|---|---|---|"]
             for x in r["rows"]:
-                out.append(f"| {x['n']} | {_t(x['musicrnn_s'])} | {_n(x['musicrnn_tunes_per_s'], 1)} | {_t(x['seed_s'])} | "
+                out.append(f"| {x['n']} | {_t(x['musicrnn_s'])} | {_n(x['musicrnn_tunes_per_s'], 1)} | "
+                           f"{_t(x['seed_s'])} | "
                            f"{_n(x['seed_tunes_per_s'], 2)} | **{x['speedup']}×** |")
             out += ["", f"Goal (≥ 10× at 16 tunes) met: {_ok(r['goal_met'])}.", ""]
 
@@ -316,7 +323,8 @@ def report(results: list[dict], total_s: float | None = None) -> str:
         st = r["settings"]
         out += ["## 4. Studio latency (Generate → score and audio shown)", "",
                 f"Studio defaults: {st['n']} candidates, up to {st['max_chars']} characters, M:{st['meter']} "
-                f"L:{st['unit']} K:{st['key']}, temperature {st['temperature']}; model `{Path(s['checkpoint']).parent.name}`."]
+                f"L:{st['unit']} K:{st['key']}, temperature {st['temperature']}; "
+                f"model `{Path(s['checkpoint']).parent.name}`."]
         if "browser_median_s" in r:
             out += ["", f"In {r['browser']}, fresh page per run, timed from the click until the engraved score has "
                     f"loaded and the audio player knows its duration: **median {_t(r['browser_median_s'])}** over "
@@ -326,7 +334,8 @@ def report(results: list[dict], total_s: float | None = None) -> str:
             out += ["", "Browser figure **pending**: " + (r.get("browser_error", "not run").splitlines()[0])[:300]]
         out += ["", f"Split, measured in-process with the page's own calls (median of {r['runs']} seeds; "
                 f"{_n(s['chars_generated_median'])} characters generated per Generate):", "",
-                "| sampling | checking candidates | render: check | MIDI | audio (WAV) | engraving (MusicXML + SVG) | total |",
+                "| sampling | checking candidates | render: check | MIDI | audio (WAV) | "
+                "engraving (MusicXML + SVG) | total |",
                 "|---|---|---|---|---|---|---|",
                 f"| {_t(s['sampling'])} | {_t(s['checking'])} | {_t(s['render_check'])} | {_t(s['midi'])} | "
                 f"{_t(s['audio'])} | {_t(s['engraving'])} | {_t(s['total'])} |",
@@ -343,7 +352,8 @@ def report(results: list[dict], total_s: float | None = None) -> str:
                 f"Steps: musicrnn {r['steps']} per hidden size ({r['steps'] // 2} measured), seed {r['seed_steps']} "
                 f"(after 1 warm-up), {r['corpus_steps']} per corpus size; sampling {r['sample_n']} tunes × "
                 f"{r['sample_chars']} characters (seed timed on 2 tunes, scaled: it is sequential).", "",
-                "| hidden | musicrnn chars/s | epoch (musicrnn) | epoch (seed) | sample 16 (musicrnn) | sample 16 (seed) |",
+                "| hidden | musicrnn chars/s | epoch (musicrnn) | epoch (seed) | sample 16 (musicrnn) | "
+                "sample 16 (seed) |",
                 "|---|---|---|---|---|---|"]
         for x in r["by_hidden"]:
             out.append(f"| {x['hidden_size']} | {_n(x['musicrnn_chars_per_s'])} | {_t(x['musicrnn_epoch_s'])} | "
@@ -354,7 +364,8 @@ def report(results: list[dict], total_s: float | None = None) -> str:
                     "|---|---|---|---|---|---|"]
             for x in r["by_corpus"]:
                 out.append(f"| {_n(x['tunes'])} | {_n(x['train_chars'])} | {_t(x['prep_s'])} | "
-                           f"{_n(x['musicrnn_chars_per_s'])} | {_t(x['musicrnn_epoch_s'])} | {_t(x.get('seed_epoch_s'))} |")
+                           f"{_n(x['musicrnn_chars_per_s'])} | {_t(x['musicrnn_epoch_s'])} | "
+                           f"{_t(x.get('seed_epoch_s'))} |")
         out += ["", f"![scaling]({png})", ""]
 
     if errors:

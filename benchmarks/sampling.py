@@ -29,7 +29,7 @@ def _sync(dev) -> None:
 
 def time_musicrnn(model, vocab, n: int, chars: int, repeats: int) -> float:
     """Median seconds for one batched `sample` call of n tunes."""
-    from musicrnn.sample import sample
+    from musicrnn.generation.sampler import sample
 
     dev = next(model.parameters()).device
     times = []
@@ -61,9 +61,9 @@ def time_seed(model, vocab, tunes: int, chars: int) -> list[float]:
 def run(checkpoint=None, sizes=(1, 16, 64), chars=300, device="auto", repeats=3, seed_tunes=8) -> dict:
     import torch
 
-    from musicrnn.checkpoint import load_model
-    from musicrnn.model import pick_device
-    from musicrnn.sample import sample
+    from musicrnn.generation.sampler import sample
+    from musicrnn.model.checkpoint import load_model
+    from musicrnn.model.device import pick_device
 
     dev = pick_device(device)
     model, vocab, ckpt = load_model(checkpoint, dev)

@@ -23,11 +23,11 @@ from common import emit, machine
 
 def _sample_times(vocab, hidden: int, sizes: dict, dev, n: int, chars: int, seed_tunes: int) -> tuple:
     import torch
-
-    from musicrnn.model import CharRNN, ModelConfig
-    from musicrnn.sample import sample
     from sampling import _sync
     from seed_pipeline import generate_music
+
+    from musicrnn.generation.sampler import sample
+    from musicrnn.model.network import CharRNN, ModelConfig
 
     torch.manual_seed(0)
     model = CharRNN(ModelConfig(vocab_size=len(vocab), embedding_dim=sizes["embedding_dim"], hidden_size=hidden,
@@ -50,13 +50,14 @@ def run(device="auto", hidden_sizes=(256, 512, 1024), corpus_tunes=(3000, 13000,
         seed_steps=4, corpus_steps=10, sample_n=16, sample_chars=300, seed_sample_tunes=2, preset="cpu",
         data="music21", plot=None) -> dict:
     import torch
-
-    from musicrnn.corpus import load_corpus
-    from musicrnn.data import prepare
-    from musicrnn.model import ModelConfig, pick_device
     from data_prep import make_irishman
     from seed_pipeline import measure_train
     from train_compare import measure_musicrnn, model_sizes
+
+    from musicrnn.data.split import load_corpus
+    from musicrnn.data.stream import prepare
+    from musicrnn.model.device import pick_device
+    from musicrnn.model.network import ModelConfig
 
     dev = pick_device(device)
     sizes = model_sizes(preset)
@@ -149,7 +150,8 @@ def draw(res: dict, path) -> None:
         a.grid(True, which="both", alpha=0.3)
         a.legend()
     m = res.get("machine") or machine(res["device"])
-    fig.suptitle(f"musicrnn scaling on {res['device']} ({m.get('gpu') or m.get('cpu')}, {m.get('torch_threads')} thread(s))")
+    fig.suptitle(f"musicrnn scaling on {res['device']} ({m.get('gpu') or m.get('cpu')}, "
+                 f"{m.get('torch_threads')} thread(s))")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

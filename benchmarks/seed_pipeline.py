@@ -21,10 +21,9 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from common import emit, machine, peak_rss_mb
 from torch import nn
 from torch.utils.data import DataLoader, Dataset
-
-from common import emit, machine, peak_rss_mb
 
 MAX_LENGTH = 600
 PAD = " "
@@ -77,7 +76,7 @@ def measure_train(model_cfg, tunes: list[str], char2idx: dict[str, int], *, batc
                   warmup: int = 2, lr: float = 3e-3, max_length: int = MAX_LENGTH, device: str = "cpu",
                   seed: int = 0) -> dict:
     """Train the seed way for `warmup + steps` batches; useful (real target) chars/s over the last `steps`."""
-    from musicrnn.model import CharRNN
+    from musicrnn.model.network import CharRNN
 
     torch.manual_seed(seed)
     dev = torch.device(device)
@@ -143,7 +142,8 @@ def prepare_irishman(folder: str, max_length: int = MAX_LENGTH, fraction: float 
     chars = sorted(set("".join(splits["train"] + splits["validation"])))
     char2idx = {c: i for i, c in enumerate(chars)}
     tensors = {k: encode_rows(v, char2idx, max_length) for k, v in splits.items()}
-    return {"tunes": sum(len(v) for v in splits.values()), "tensor_mb": round(sum(t.nbytes for t in tensors.values()) / 2**20, 1),
+    return {"tunes": sum(len(v) for v in splits.values()),
+            "tensor_mb": round(sum(t.nbytes for t in tensors.values()) / 2**20, 1),
             "chars": sum(len(t) for v in splits.values() for t in v)}
 
 
@@ -171,9 +171,9 @@ def main():
     if a.prep_child:
         prep_child(a.prep_child, a.max_length, a.fraction)
         return
-    from musicrnn.corpus import load_corpus
-    from musicrnn.model import ModelConfig
-    from musicrnn.vocab import Vocab
+    from musicrnn.data.split import load_corpus
+    from musicrnn.data.vocab import Vocab
+    from musicrnn.model.network import ModelConfig
 
     tunes = load_corpus(a.data).train
     vocab = Vocab.from_texts(tunes)

@@ -21,7 +21,8 @@ import time
 from common import emit, machine
 
 BURNERS = {
-    "memory": "import numpy as np\na = np.ones(16_000_000); b = np.empty_like(a)\nwhile True:\n np.copyto(b, a); a += 1.0",
+    "memory": "import numpy as np\na = np.ones(16_000_000); b = np.empty_like(a)\n"
+              "while True:\n np.copyto(b, a); a += 1.0",
     "compute": "while True: pass",
 }
 
@@ -35,7 +36,7 @@ def main():
     import torch
     import torch.nn.functional as F
 
-    from musicrnn.model import CharRNN, ModelConfig
+    from musicrnn.model.network import CharRNN, ModelConfig
 
     os.sched_setaffinity(0, {0})
     torch.set_num_threads(1)

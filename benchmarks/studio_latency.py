@@ -24,10 +24,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from appserver import CHROMIUM, CHROMIUM_ARGS, READY, start_app, stop_app
 from common import emit, machine
 
-# The studio's defaults (app_pages/studio.py): reel (M:4/4, L:1/8), key D, temperature 0.9, 3 candidates, 600 chars.
+from tests.helpers.appserver import CHROMIUM, CHROMIUM_ARGS, READY, start_app, stop_app  # noqa: E402  (common puts the repository on sys.path)
+
+# The studio's defaults (pages/studio.py): reel (M:4/4, L:1/8), key D, temperature 0.9, 3 candidates, 600 chars.
 STUDIO = dict(meter="4/4", unit="1/8", key="D", temperature=0.9, n=3, max_chars=600)
 # Score and audio shown: the score image has loaded and the audio player knows its duration, in the main area.
 # An error box (or exception) once the script has finished ends the wait at once, with its text.
@@ -57,12 +58,12 @@ def split(checkpoint=None, runs: int = 5, device="auto") -> dict:
 
     import torch
 
-    from musicrnn import isolate
-    from musicrnn.checkpoint import load_model
+    from app_support.media import RENDER_FORMATS, compact_wav
+    from musicrnn import music as isolate
     from musicrnn.errors import MusicRNNError
-    from musicrnn.model import pick_device
-    from musicrnn.sample import build_prime, sample
-    from app_pages._common import RENDER_FORMATS, compact_wav
+    from musicrnn.generation.sampler import build_prime, sample
+    from musicrnn.model.checkpoint import load_model
+    from musicrnn.model.device import pick_device
 
     model, vocab, ckpt = load_model(checkpoint, pick_device(device))
     prime = build_prime(STUDIO["meter"], STUDIO["unit"], STUDIO["key"], None)
@@ -107,7 +108,7 @@ def split(checkpoint=None, runs: int = 5, device="auto") -> dict:
             chars.append(sum(len(s.text) - len(prime) for s in samples))
 
     def body():
-        torch.set_num_threads(1)  # the page samples on one thread (app_pages/studio.py)
+        torch.set_num_threads(1)  # the page samples on one thread (pages/studio.py)
         one(0, False)  # warm-up: first kernels, first render in each worker
         for seed in range(1, runs + 1):
             one(seed, True)
@@ -130,10 +131,11 @@ def browser(runs: int = 5, checkpoint=None, timeout_s: float = 120.0) -> dict:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:
-        env = {**os.environ, "MUSICRNN_RUNS": str(Path(tmp) / "runs"), "MUSICRNN_TUNEBOOK": str(Path(tmp) / "tb.sqlite")}
+        env = {**os.environ, "MUSICRNN_RUNS": str(Path(tmp) / "runs"),
+               "MUSICRNN_TUNEBOOK": str(Path(tmp) / "tb.sqlite")}
         (Path(tmp) / "runs").mkdir()
         if checkpoint:  # used when there is no shipped model: the app then picks the first run with a best.pt
-            from musicrnn.checkpoint import resolve
+            from musicrnn.model.checkpoint import resolve
 
             dest = Path(tmp) / "runs" / "bench"
             dest.mkdir()
@@ -179,7 +181,7 @@ def browser(runs: int = 5, checkpoint=None, timeout_s: float = 120.0) -> dict:
 
 
 def run(runs=5, checkpoint=None, use_browser=True, device="auto") -> dict:
-    from musicrnn.model import pick_device
+    from musicrnn.model.device import pick_device
 
     dev = str(pick_device(device))
     res = {"benchmark": "studio_latency", "settings": STUDIO, "runs": runs, "device": dev,

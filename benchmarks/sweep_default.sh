@@ -9,7 +9,7 @@
 # Rounds 1 and 2 ran on the whole corpus: round 1 compared sizes (2 layers beat 1, more dropout helped), round 2
 # pushed dropout on the sizes that fit. Round `dance` sweeps the sizes that fit on `music21:dance`, the source
 # the shipped model uses (see checkpoints/default/README.md for why). Round `final` retrains the best shapes of
-# round 2 after cleaning learned to make bar lines agree with line ends (musicrnn/barlines.py), with a shorter
+# round 2 after cleaning learned to make bar lines agree with line ends (musicrnn/data/barlines.py), with a shorter
 # schedule (35 epochs) to fit the last minutes of GPU time.
 #
 # Each run gets SIGINT when its time is up, which stops it cleanly after the current step (best.pt is only

@@ -21,7 +21,7 @@ GOAL = 2.5
 
 def model_sizes(preset: str | None, **overrides) -> dict:
     """Model and batch sizes: a musicrnn preset, then explicit overrides (None values are ignored)."""
-    from musicrnn.train import PRESETS
+    from musicrnn.training.config import PRESETS
 
     m, t = PRESETS.get(preset, ({}, {})) if preset else ({}, {})
     sizes = {"embedding_dim": m.get("embedding_dim", 64), "hidden_size": m.get("hidden_size", 512),
@@ -33,27 +33,29 @@ def model_sizes(preset: str | None, **overrides) -> dict:
 
 def measure_musicrnn(data: str, sizes: dict, steps: int, device: str, fp32: bool = False) -> dict:
     """musicrnn's own trainer (train_throughput.measure); `fp32` turns off its bf16 autocast on CUDA."""
-    import musicrnn.train
     from train_throughput import measure
 
-    saved = musicrnn.train.autocast
+    import musicrnn.training.loop
+
+    saved = musicrnn.training.loop.autocast
     if fp32:
         # The trainer has no precision switch (always bf16 on CUDA); swapping its autocast is the fp32 run.
-        musicrnn.train.autocast = lambda dev: contextlib.nullcontext()
+        musicrnn.training.loop.autocast = lambda dev: contextlib.nullcontext()
     try:
         return measure(data, "lstm", sizes["embedding_dim"], sizes["hidden_size"], sizes["layers"],
                        sizes["batch_size"], sizes["seq_len"], steps, device, dropout=sizes["dropout"])
     finally:
-        musicrnn.train.autocast = saved
+        musicrnn.training.loop.autocast = saved
 
 
 def run(data="music21", preset="cpu", steps=40, seed_steps=10, device="cpu", precision="bf16", **overrides) -> dict:
     import torch
-
-    from musicrnn.corpus import load_corpus
-    from musicrnn.model import ModelConfig, pick_device
-    from musicrnn.vocab import Vocab
     from seed_pipeline import measure_train
+
+    from musicrnn.data.split import load_corpus
+    from musicrnn.data.vocab import Vocab
+    from musicrnn.model.device import pick_device
+    from musicrnn.model.network import ModelConfig
 
     dev = str(pick_device(device))
     sizes = model_sizes(preset, **overrides)

@@ -12,8 +12,10 @@ from common import emit, machine
 
 def measure(data="music21", cell="lstm", embedding_dim=64, hidden_size=512, layers=1, batch_size=64, seq_len=128,
             steps=60, device="auto", dropout=0.0) -> dict:
-    from musicrnn.model import ModelConfig, pick_device
-    from musicrnn.train import TrainConfig, train
+    from musicrnn.model.device import pick_device
+    from musicrnn.model.network import ModelConfig
+    from musicrnn.training.config import TrainConfig
+    from musicrnn.training.loop import train
 
     events = []
     dev = str(pick_device(device))

@@ -41,9 +41,9 @@ import threading
 import time
 from pathlib import Path
 
-from appserver import CHROMIUM, CHROMIUM_ARGS, READY, AppServerError, start_app, stop_app
 from common import emit, machine
 
+from tests.helpers.appserver import CHROMIUM, CHROMIUM_ARGS, READY, AppServerError, start_app, stop_app  # noqa: E402  (common puts the repository on sys.path)
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -248,7 +248,7 @@ def main() -> None:
     home = Path(tempfile.mkdtemp(prefix="musicrnn-viewers-"))
     data = args.data
     if data is None:
-        from musicrnn.corpus import music21_corpus_dir
+        from musicrnn.data.sources import music21_corpus_dir
 
         data = home / "abc"
         data.mkdir()
@@ -361,13 +361,15 @@ def main() -> None:
                     "pooled": round(1 - statistics.mean(speed[a]) / statistics.mean(speed[b]), 4),
                     "rounds": [round(r, 4) for r in rounds]}
 
-        server_cost, browser_cost, total = cost("viewers", "browsers"), cost("browsers", "hidden"), cost("viewers", "hidden")
+        server_cost, browser_cost, total = (cost("viewers", "browsers"), cost("browsers", "hidden"),
+                                            cost("viewers", "hidden"))
         info = json.loads((folder / "run.json").read_text())
         result.update({
             "server_cost": server_cost["median"], "goal": 0.10, "met": server_cost["median"] <= 0.10,
             "browser_cost": browser_cost["median"], "cost": total["median"],
             "costs": {"server": server_cost, "browsers": browser_cost, "total": total},
-            "chars_per_s": {"no_tabs": none["chars_per_s"], **{k: round(statistics.mean(v), 1) for k, v in speed.items()}},
+            "chars_per_s": {"no_tabs": none["chars_per_s"],
+                            **{k: round(statistics.mean(v), 1) for k, v in speed.items()}},
             "cpu_s_per_window": {k: {p: round(statistics.mean(w["cpu_s"][p] for w in ws), 2) for p in pids}
                                  for k, ws in windows.items()},
             "seconds": args.seconds, "rounds": args.rounds, "windows": {"no_tabs": none, **windows},

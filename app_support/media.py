@@ -1,0 +1,105 @@
+"""A tune's score, audio, MIDI and MusicXML for the page, made in the render workers and cached by content."""
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+import wave
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import streamlit as st
+
+from musicrnn.errors import MusicRNNError
+from musicrnn.music.midi import DEFAULT_TEMPO
+
+#: What the page shows and offers for a tune (Opus is not made: WAV is faster to synthesize here).
+RENDER_FORMATS = ("midi", "wav", "musicxml", "svg")
+
+
+class _LRU:
+    def __init__(self, size: int):
+        self.size, self.lock, self.items = size, threading.Lock(), OrderedDict()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+@st.cache_resource(show_spinner=False)
+def _media_cache() -> _LRU:
+    return _LRU(96)
+
+
+def compact_wav(wav: bytes) -> bytes:
+    """The page's audio: mono and half the sample rate of the synthesizer's WAV (a quarter of the bytes).
+
+    Full-quality WAV stays a download; Opus would be smaller but takes ~3x longer to make than WAV here.
+    """
+    try:
+        with wave.open(io.BytesIO(wav)) as w:
+            ch, width, rate, n = w.getnchannels(), w.getsampwidth(), w.getframerate(), w.getnframes()
+            if width != 2:
+                return wav
+            a = np.frombuffer(w.readframes(n), dtype="<i2").reshape(-1, ch).astype(np.float32).mean(axis=1)
+    except (wave.Error, EOFError, ValueError):
+        return wav
+    if rate >= 32000:
+        a = a[: len(a) // 2 * 2].reshape(-1, 2).mean(axis=1)
+        rate //= 2
+    out = io.BytesIO()
+    with wave.open(out, "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(np.clip(a, -32768, 32767).astype("<i2").tobytes())
+    return out.getvalue()
+
+
+def render_tune(abc: str, *, tempo: float = DEFAULT_TEMPO, instrument: str = "piano", transpose: int = 0,
+                swing: float = 0.0, ended: bool | None = None) -> dict:
+    """Check, score, MIDI, page audio and MusicXML of a tune, in one isolated worker call; cached by content.
+
+    Returns `musicrnn.music.isolated.render_all`'s dict, with `data["wav"]` replaced by the compact page audio. Raises
+    MusicRNNError only for bad options or oversized text; a failed format is in `errors`.
+    """
+    key = hashlib.sha256(
+        repr((abc, float(tempo), instrument, int(transpose), float(swing), ended)).encode()).hexdigest()
+    cache = _media_cache()
+    hit = cache.get(key)
+    if hit is not None:
+        return hit
+    from musicrnn.music.isolated import render_all
+
+    res = render_all(abc, RENDER_FORMATS, tempo=tempo, instrument=instrument, transpose=transpose,
+                             swing=swing, check=True, ended=ended)
+    if "wav" in res["data"]:
+        res["data"]["wav"] = compact_wav(res["data"]["wav"])
+    cache.put(key, res)
+    return res
+
+
+def check_many(texts: list[str], ended: list[bool | None]) -> list[dict | None | str]:
+    """Check several tunes at once (the render workers run side by side): a report dict, or an error."""
+    from musicrnn.music.isolated import check
+
+    def one(args):
+        text, end = args
+        try:
+            return check(text, ended=end).to_dict()
+        except MusicRNNError as e:
+            return str(e)
+
+    with ThreadPoolExecutor(max_workers=2) as ex:
+        return list(ex.map(one, zip(texts, ended)))

@@ -1,0 +1,73 @@
+"""`generate` and `evaluate`: sample tunes from a checkpoint, and score a corpus under it."""
+from __future__ import annotations
+
+import sys
+
+from musicrnn.cli.corpus_commands import DATA_HELP
+from musicrnn.cli.output import print_json
+
+
+def add_commands(sub) -> None:
+    g = sub.add_parser("generate", help="sample tunes from a checkpoint")
+    g.add_argument("--checkpoint", default=None, help="file or folder (default: checkpoints/default)")
+    g.add_argument("-n", type=int, default=1, help="number of tunes (sampled together in one batch)")
+    g.add_argument("--temperature", type=float, default=1.0)
+    g.add_argument("--top-k", type=int, default=None)
+    g.add_argument("--top-p", type=float, default=None)
+    g.add_argument("--seed", type=int, default=None, help="fixed seed: identical output on the same device")
+    g.add_argument("--meter", default=None, help="e.g. 6/8")
+    g.add_argument("--unit", default=None, help="unit note length, e.g. 1/8")
+    g.add_argument("--key", default=None, help="e.g. D, Ador, Em")
+    g.add_argument("--prime", default=None, help="ABC to continue (body, or a whole header starting X:)")
+    g.add_argument("--max-chars", type=int, default=1000)
+    g.add_argument("--device", default="auto")
+    g.add_argument("--json", action="store_true")
+    g.set_defaults(func=cmd_generate)
+
+    e = sub.add_parser("evaluate", help="bits per character on a source's validation split (or all of an .abc)")
+    e.add_argument("--checkpoint", default=None)
+    e.add_argument("--data", default="music21", help=DATA_HELP)
+    e.add_argument("--split", choices=["val", "all"], default=None, help="default: val, or all for .abc sources")
+    e.add_argument("--device", default="auto")
+    e.add_argument("--json", action="store_true")
+    e.set_defaults(func=cmd_evaluate)
+
+
+def cmd_generate(args) -> int:
+    import torch
+
+    from musicrnn.generation.sampler import build_prime, sample
+    from musicrnn.model.checkpoint import load_model
+    from musicrnn.model.device import pick_device
+
+    device = pick_device(args.device)
+    model, vocab, _ = load_model(args.checkpoint, device)
+    prime = build_prime(meter=args.meter, unit=args.unit, key=args.key, start=args.prime)
+    seed = args.seed if args.seed is not None else int(torch.randint(0, 2**31 - 1, (1,)).item())
+    tunes = sample(model, vocab, args.n, prime=prime, temperature=args.temperature, top_k=args.top_k,
+                   top_p=args.top_p, seed=seed, max_chars=args.max_chars)
+    if args.json:
+        print_json([{"index": i, "abc": t.text, "ended": t.ended, "seed": seed, "temperature": args.temperature,
+                      "top_k": args.top_k, "top_p": args.top_p, "prime": prime} for i, t in enumerate(tunes)])
+    else:
+        print(f"% seed {seed}, temperature {args.temperature}", file=sys.stderr)
+        print("\n\n".join(t.text.rstrip("\n") for t in tunes))
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from musicrnn.generation.scoring import evaluate_source
+    from musicrnn.model.checkpoint import load_model
+    from musicrnn.model.device import pick_device
+
+    model, vocab, ckpt = load_model(args.checkpoint, pick_device(args.device))
+    val_fraction = ckpt.get("train_config", {}).get("val_fraction", 0.05)
+    res = evaluate_source(model, vocab, args.data, split=args.split, val_fraction=val_fraction)
+    res["checkpoint"] = ckpt["path"]
+    if args.json:
+        print_json(res)
+    else:
+        print(f"{res['source']} ({res['split']}): {res['tunes']} tunes, {res['chars']} characters; "
+              f"bpc {res['bpc']:.4f}  "
+              f"loss {res['loss']:.4f}  accuracy {res['accuracy']:.4f}  skipped characters {res['skipped_chars']}")
+    return 0

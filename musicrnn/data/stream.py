@@ -1,0 +1,83 @@
+"""Encoded streams: clean tunes joined by `<eos>` into one compact array per split, cached on disk by content.
+
+This is nanoGPT's `train.bin` idea: training draws windows from the stream, so no compute goes to padding.
+This module owns the stream cache: a folder per source content and cleaning version under `cache_dir()`,
+holding the files named below.
+"""
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from musicrnn.data.sources import read_source, source_fingerprint
+from musicrnn.data.split import clean_corpus
+from musicrnn.data.vocab import Vocab
+from musicrnn.files import atomic_write_bytes
+
+#: Files of one cached stream: the two splits' token ids and what they hold (vocabulary, dtype, lengths).
+TRAIN_FILE, VAL_FILE, META_FILE = "train.bin", "val.bin", "meta.json"
+#: 2: bar lines made to agree with line ends (data/barlines.py); 3: tunes whose bars disagree with their meter
+#: dropped. A new version makes every cached stream be rebuilt.
+CACHE_VERSION = 3
+
+
+def cache_dir() -> Path:
+    """`$MUSICRNN_CACHE`, else `~/.cache/musicrnn`."""
+    return Path(os.environ.get("MUSICRNN_CACHE", Path.home() / ".cache" / "musicrnn"))
+
+
+@dataclass
+class Prepared:
+    vocab: Vocab
+    train: np.ndarray  # token ids, tunes joined by <eos>
+    val: np.ndarray
+    description: dict  # source, split, counts, cleaning report
+    cached: bool = False
+
+    def val_tunes(self) -> list[np.ndarray]:
+        """The validation stream cut back into tunes, each ending with its `<eos>`."""
+        return split_stream(self.val)
+
+
+def split_stream(stream: np.ndarray) -> list[np.ndarray]:
+    """A stream cut back into its tunes, each ending with its `<eos>`."""
+    ends = np.flatnonzero(stream == 0) + 1
+    starts = np.concatenate([[0], ends[:-1]])
+    return [stream[a:b] for a, b in zip(starts, ends)]
+
+
+def prepare(src="music21", val_fraction: float = 0.05, keep_optional: bool = False, use_cache: bool = True) -> Prepared:
+    """Load, clean, split and encode a source, reusing the cached arrays when the content is unchanged."""
+    raw = read_source(src)
+    key = f"{source_fingerprint(raw)}-v{CACHE_VERSION}-{val_fraction}-{int(keep_optional)}"
+    folder = cache_dir() / "prepared" / key
+    if use_cache and (folder / META_FILE).exists():
+        try:
+            meta = json.loads((folder / META_FILE).read_text())
+            dtype = np.dtype(meta["dtype"])
+            train = np.fromfile(folder / TRAIN_FILE, dtype=dtype)
+            val = np.fromfile(folder / VAL_FILE, dtype=dtype)
+            if len(train) == meta["train_len"] and len(val) == meta["val_len"]:
+                return Prepared(Vocab(meta["vocab"]), train, val, meta["description"], cached=True)
+        except (OSError, ValueError, KeyError):
+            pass  # a damaged cache is rebuilt below
+    corpus = clean_corpus(raw, val_fraction, keep_optional)
+    del raw
+    vocab = Vocab.from_texts(corpus.all_tunes)
+    train, val = vocab.encode_stream(corpus.train), vocab.encode_stream(corpus.val)
+    description = corpus.describe()
+    if use_cache:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_bytes(folder / TRAIN_FILE, train.tobytes())
+            atomic_write_bytes(folder / VAL_FILE, val.tobytes())
+            meta = {"vocab": vocab.tokens, "dtype": str(train.dtype), "train_len": len(train), "val_len": len(val),
+                    "description": description}
+            atomic_write_bytes(folder / META_FILE, json.dumps(meta).encode())
+        except OSError:
+            pass  # a read-only cache folder only costs speed
+    return Prepared(vocab, train, val, description)

@@ -1,0 +1,78 @@
+"""Every format of one tune in one go, in a worker: check, MIDI, audio, MusicXML, SVG, each from the one before."""
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from musicrnn.errors import ABCError, RenderError
+from musicrnn.music.audio import midi_to_opus_local, midi_to_wav_local
+from musicrnn.music.check import check_tune
+from musicrnn.music.midi import DEFAULT_TEMPO, abc_to_midi_local
+from musicrnn.music.score import musicxml_local, musicxml_to_svg_local
+from musicrnn.notation.tunes import tune_label
+
+#: Formats a tune renders to, in the order they are made (each from the one before where it can), and the
+#: file extension of each.
+FORMATS = ("midi", "wav", "opus", "musicxml", "svg")
+EXTENSIONS = {"midi": "mid", "wav": "wav", "opus": "opus", "musicxml": "musicxml", "svg": "svg"}
+
+
+def render_parts_local(abc: str, formats=FORMATS, *, tempo: float | None = DEFAULT_TEMPO,
+                       instrument: str | int = "piano", transpose: int = 0,
+                       swing: float = 0.0, check: bool = True,
+                       ended: bool | None = None) -> Iterator[tuple]:
+    """Render one tune to several formats, yielding progress events (run in a worker).
+
+    Events: ("check", report dict or None, error or None, seconds), ("start", fmt),
+    ("ok", fmt, data, seconds), ("error", fmt, message, seconds). Formats are done in a
+    fixed order (midi before audio, musicxml before svg) and share their intermediates.
+    """
+    label = tune_label(abc)
+    wanted = [f for f in FORMATS if f in formats]
+    if check:
+        t0 = time.perf_counter()
+        try:
+            yield ("check", check_tune(abc, ended=ended).to_dict(), None,
+                   time.perf_counter() - t0)
+        except Exception as e:
+            yield ("check", None, _message("check", label, e), time.perf_counter() - t0)
+    done: dict[str, Any] = {}
+    failed: dict[str, str] = {}
+
+    def need(fmt: str):
+        if fmt in failed:
+            raise RenderError(failed[fmt])
+        if fmt not in done:
+            if fmt == "midi":
+                done[fmt] = abc_to_midi_local(abc, tempo=tempo, instrument=instrument,
+                                              transpose=transpose, swing=swing)
+            elif fmt == "wav":
+                done[fmt] = midi_to_wav_local(need("midi"))
+            elif fmt == "opus":
+                done[fmt] = midi_to_opus_local(need("midi"))
+            elif fmt == "musicxml":
+                done[fmt] = musicxml_local(abc)
+            elif fmt == "svg":
+                done[fmt] = musicxml_to_svg_local(need("musicxml"))
+        return done[fmt]
+
+    for fmt in wanted:
+        yield ("start", fmt)
+        t0 = time.perf_counter()
+        try:
+            data = need(fmt)
+            yield ("ok", fmt, data, time.perf_counter() - t0)
+        except Exception as e:
+            failed.setdefault(fmt, _message(fmt, label, e))
+            yield ("error", fmt, failed[fmt], time.perf_counter() - t0)
+
+
+def _message(what: str, label: str, e: BaseException) -> str:
+    if isinstance(e, (ABCError, RenderError)):
+        msg = str(e)
+        return msg if label in msg else f"{what} for {label}: {msg}"
+    return f"{what} for {label} failed: {type(e).__name__}: {e}"[:600]
+
+
+# ----------------------------------------------------------------------------- public API

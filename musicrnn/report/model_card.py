@@ -1,0 +1,199 @@
+"""The model card of a trained model: `card.json`, `README.md` and `curves.png` in the checkpoint folder.
+
+Every figure is measured here, from the checkpoint and its run folder; `benchmarks/model_card.py` is the
+command that calls `build_card`.
+"""
+from __future__ import annotations
+
+import json
+import lzma
+import os
+import time
+from pathlib import Path
+
+from musicrnn.data.split import load_corpus
+from musicrnn.generation.sampler import build_prime, sample
+from musicrnn.generation.scoring import LN2, evaluate_source
+from musicrnn.model.checkpoint import load_model, resolve
+from musicrnn.model.network import CharRNN, ModelConfig
+from musicrnn.report.card_text import render_readme
+from musicrnn.report.machine import machine
+from musicrnn.report.quality import measure as music_measure
+from musicrnn.training.run_folder import METRICS, STATUS
+
+SAMPLE_PRIMES = [("reel", dict(meter="4/4", unit="1/8", key="D")), ("jig", dict(meter="6/8", unit="1/8", key="G")),
+                 ("hornpipe", dict(meter="4/4", unit="1/8", key="A")),
+                 ("slip jig", dict(meter="9/8", unit="1/8", key="Edor")),
+                 ("waltz", dict(meter="3/4", unit="1/8", key="F")),
+                 ("polka", dict(meter="2/4", unit="1/8", key="Ador"))]
+
+def xz_bpc(train: list[str], val: list[str]) -> float:
+    """Bits per character `xz -9` needs for the validation tunes given the training tunes."""
+    a = "\x00".join(train).encode() + b"\x00"
+    b = "\x00".join(val).encode() + b"\x00"
+    both = len(lzma.compress(a + b, preset=9 | lzma.PRESET_EXTREME))
+    alone = len(lzma.compress(a, preset=9 | lzma.PRESET_EXTREME))
+    return (both - alone) * 8 / len(b)
+
+
+def read_events(run: Path) -> list[dict]:
+    """A finished run's metric events (an unreadable file or line is an error here, not skipped)."""
+    return [json.loads(l) for l in (run / METRICS).read_text().splitlines() if l.strip()]
+
+
+def curves_png(metrics: list[dict], path: Path, earlier: list[dict] | None = None) -> None:
+    """Loss and accuracy against steps; `earlier` holds the metrics of a first stage the run was started from
+    (`--init`), drawn first, with the run's steps counted on from its last."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    offset = max((e["step"] for e in earlier), default=0) if earlier else 0
+    stages = [(earlier or [], 0, " (stage 1)"), (metrics, offset, " (stage 2)" if earlier else "")]
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4))
+    for events, off, tag in stages:
+        tr = [e for e in events if e["kind"] == "train"]
+        va = [e for e in events if e["kind"] == "val"]
+        if not tr:
+            continue
+        ax1.plot([off + e["step"] for e in tr], [e["bpc"] for e in tr], label="train" + tag, lw=0.8)
+        ax1.plot([off + e["step"] for e in va], [e["val_bpc"] for e in va], "o-", ms=3, label="validation" + tag)
+        ax2.plot([off + e["step"] for e in tr], [e["accuracy"] for e in tr], label="train" + tag, lw=0.8)
+        ax2.plot([off + e["step"] for e in va], [e["val_accuracy"] for e in va], "o-", ms=3, label="validation" + tag)
+    ax1.set(xlabel="step", ylabel="bits per character", title="Loss", ylim=(1.0, 3.0))
+    ax2.set(xlabel="step", ylabel="next-character accuracy", title="Accuracy")
+    for ax in (ax1, ax2):
+        if earlier:
+            ax.axvline(offset, color="grey", lw=0.8, ls="--")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def wall_time(run: Path) -> float | None:
+    """Training time over all legs of a resumed run (last.pt carries the running total), else the `--json`
+    summary the train command printed (train.log)."""
+    import torch
+
+    try:
+        return round(torch.load(run / "last.pt", weights_only=True)["trainer"]["elapsed_s"], 1)
+    except (OSError, KeyError, RuntimeError):
+        pass
+    try:
+        log = (run / "train.log").read_text()
+        return round(json.loads(log[log.index("{"):])["elapsed_s"], 1)
+    except (OSError, ValueError, KeyError):
+        return None
+
+
+def sample_times(model, vocab, n: int, repeats: int) -> list[float]:
+    """Seconds to sample `n` tunes of 300 characters, `repeats` times after a warm-up."""
+    sample(model, vocab, n, seed=0, max_chars=20, stop_at_eos=False)
+    times = []
+    for r in range(repeats):
+        t0 = time.perf_counter()
+        sample(model, vocab, n, seed=r, max_chars=300, stop_at_eos=False)
+        times.append(time.perf_counter() - t0)
+    return sorted(times)
+
+
+def one_tune_s(model_cfg: dict, vocab) -> float:
+    """CPU seconds for one 300-character tune from a model of this shape (median of 5; weights are random, the
+    time depends on the shape alone)."""
+    model = CharRNN(ModelConfig(**{**model_cfg, "vocab_size": len(vocab), "dropout": 0.0})).eval()
+    return round(sample_times(model, vocab, 1, 5)[2], 3)
+
+
+def sweep_table(folders: list[tuple[str, Path]], extra: list[dict], vocab) -> list[dict]:
+    """One row per run of the sweep (`benchmarks/sweep_default.sh`): shape, data, best validation bpc (the
+    trainer's figure on the validation stream) and CPU sampling time. `extra` holds runs known only from their
+    logs (summary lines of runs whose folders did not come back from the GPU machine)."""
+    rows = []
+    for label, folder in folders:
+        for run in sorted(p for p in folder.iterdir() if (p / STATUS).is_file()):
+            st = json.loads((run / STATUS).read_text())
+            if st.get("best_val_loss") is None:
+                continue
+            rows.append({"round": label, "name": run.name, "data": st["config"]["data"],
+                         "model": {k: st["model"][k] for k in ("cell", "layers", "hidden_size", "embedding_dim",
+                                                               "dropout")},
+                         "parameters": st.get("parameters"), "best_val_bpc": round(st["best_val_loss"] / LN2, 4),
+                         "best_step": st.get("best_step"), "status": st.get("status")})
+    order = [label for label, _ in folders]
+    rows = sorted(rows + extra, key=lambda r: (order.index(r["round"]) if r["round"] in order else len(order),
+                                               r["best_val_bpc"]))
+    for r in rows:
+        r["cpu_one_tune_s"] = one_tune_s(r["model"], vocab)
+    return rows
+
+
+def speed(model, vocab) -> dict:
+    out = {}
+    for n in (1, 16):
+        times = sample_times(model, vocab, n, 9)
+        out[f"tunes_{n}_300_chars_s"] = round(times[4], 3)  # median of 9
+        out[f"tunes_{n}_300_chars_range_s"] = [round(times[0], 3), round(times[-1], 3)]
+    return out
+
+
+def build_card(checkpoint: str, run: str, data: str, command: str, *, music_n: int = 64,
+               sweep: list[tuple[str, Path]] = (), sweep_extra: list[dict] = (), selection_text: str = "",
+               hardware_note: str = "", earlier_run: str | None = None) -> dict:
+    """Measure everything the card shows and write `card.json`, `README.md` and `curves.png` beside the
+    checkpoint; returns the card."""
+    import torch
+
+    torch.set_num_threads(os.cpu_count() or 1)
+    folder = Path(checkpoint)
+    model, vocab, ckpt = load_model(checkpoint, "cpu")
+    run = Path(run)
+    status = json.loads((run / STATUS).read_text())
+    metrics = read_events(run)
+    val_fraction = ckpt["train_config"].get("val_fraction", 0.05)
+    corpus = load_corpus(data, val_fraction=val_fraction)
+
+    evaluation = evaluate_source(model, vocab, data, val_fraction=val_fraction)
+    xz = xz_bpc(corpus.train, corpus.val)
+    music = music_measure(checkpoint, data, n=music_n, temperature=1.0, seed=1, max_chars=1500)
+    samples = []
+    for i, (name, prime) in enumerate(SAMPLE_PRIMES):
+        seed = 100 + i
+        s = sample(model, vocab, 1, prime=build_prime(**prime), temperature=0.9, seed=seed, max_chars=1500)[0]
+        samples.append({"type": name, "prime": prime, "seed": seed, "temperature": 0.9, "abc": s.text,
+                        "ended": s.ended})
+    earlier = None
+    if earlier_run:
+        earlier = read_events(Path(earlier_run))
+    curves_png(metrics, folder / "curves.png", earlier)
+    val_events = [e for e in metrics if e["kind"] == "val"]
+    sweep = sweep_table(list(sweep), list(sweep_extra), vocab)
+    for r in sweep:
+        r["shipped"] = r["model"] == {k: ckpt["model_config"][k] for k in r["model"]} and r["data"] == data \
+            and abs(r["best_val_bpc"] - status["best_val_loss"] / LN2) < 1e-3
+    card = {
+        "name": "musicrnn default",
+        "checkpoint": str(resolve(checkpoint).name),
+        "file_mb": round(resolve(checkpoint).stat().st_size / 2**20, 2),
+        "model": ckpt["model_config"], "parameters": model.num_parameters(),
+        "training": {"command": command, "config": ckpt["train_config"], "hardware": status.get("device"),
+                     "hardware_note": hardware_note,
+                     "machine": machine("cpu"), "steps": status.get("step"), "best_step": status.get("best_step"),
+                     "status": status.get("status"),
+                     "wall_time_s": wall_time(run),
+                     "last_val_event": val_events[-1] if val_events else None},
+        "data": ckpt["data"],
+        "validation": {"bpc": evaluation["bpc"], "loss": evaluation["loss"], "accuracy": evaluation["accuracy"],
+                       "chars": evaluation["chars"], "tunes": evaluation["tunes"], "xz9_bpc": xz,
+                       "command": f"python -m musicrnn evaluate --checkpoint {checkpoint} --data {data} --json"},
+        "selection": {"text": selection_text.strip(),
+                      "sweep": sweep},
+        "music": music,
+        "speed": speed(model, vocab),
+        "samples": samples,
+    }
+    (folder / "card.json").write_text(json.dumps(card, indent=1))
+    (folder / "README.md").write_text(render_readme(card))
+
+    return card

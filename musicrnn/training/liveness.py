@@ -1,0 +1,58 @@
+"""Is a run's trainer still there? `run.json` says "running" until the trainer ends it; a trainer killed on the
+way leaves it so. This tells such a run from a live one, whichever process or thread trains it."""
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from pathlib import Path
+
+THREAD_PREFIX = "musicrnn-train:"
+# A run on another host whose heartbeat is older than this is taken as interrupted (its pid cannot be checked).
+REMOTE_STALE_S = 600.0
+
+
+def thread_name(device_key: str, folder: Path) -> str:
+    """The name of a training thread: what `training_threads` reads back."""
+    return f"{THREAD_PREFIX}[{device_key}]{Path(folder).resolve()}"
+
+
+def training_threads() -> list[tuple[str, Path]]:
+    """(device key, folder) of every live training thread of this process, whichever registry started it."""
+    out = []
+    for t in threading.enumerate():
+        if t.name.startswith(THREAD_PREFIX) and t.is_alive():
+            key, _, folder = t.name[len(THREAD_PREFIX) + 1:].partition("]")
+            out.append((key, Path(folder)))
+    return out
+
+
+def thread_alive(folder: Path) -> bool:
+    folder = Path(folder).resolve()
+    return any(f == folder for _, f in training_threads())
+
+
+def pid_alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (ProcessLookupError, ValueError, TypeError):
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def effective_status(status: dict, folder: Path) -> str:
+    """run.json's status, with `interrupted` for a run that says running but whose trainer is gone."""
+    s = status.get("status") or "unknown"
+    if s != "running":
+        return s
+    pid, host = status.get("pid"), status.get("host")
+    if host == socket.gethostname():
+        if pid == os.getpid():  # started by this server: its thread must still be alive
+            return "running" if thread_alive(folder) else "interrupted"
+        return "running" if pid_alive(pid) else "interrupted"
+    age = time.time() - float(status.get("updated") or 0)
+    return "interrupted" if age > REMOTE_STALE_S else "running"
+

@@ -1,0 +1,242 @@
+"""The run folder, the source of truth of a training run, and the one owner of its files.
+
+The trainer writes `run.json` (status, config, heartbeat), `metrics.jsonl` (one event a line) and
+`samples.jsonl` (a tune sampled at each validation) next to its checkpoints, so any viewer (the app, a second
+browser, a later server) can follow or resume a run, whoever started it: the app, the CLI or torchrun.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from musicrnn.errors import TrainingError
+from musicrnn.files import atomic_write_bytes
+from musicrnn.generation.scoring import LN2
+from musicrnn.model.checkpoint import BEST as BEST_FILE
+from musicrnn.model.checkpoint import LAST as LAST_FILE
+from musicrnn.training.liveness import effective_status
+
+#: The files of a run folder (beside `BEST_FILE` and `LAST_FILE`, the checkpoints).
+STATUS, METRICS, SAMPLES = "run.json", "metrics.jsonl", "samples.jsonl"
+#: A file of this name asks any trainer of the folder to stop after its current step.
+STOP_FILE = "STOP"
+#: A run name the app makes or accepts: a folder directly under the runs root.
+RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
+RUN_NAME_RULE = "a run name is letters, digits, '-', '_' and '.', starting with a letter or digit"
+
+
+def runs_root() -> Path:
+    """Where the app lists and starts runs: `$MUSICRNN_RUNS`, else `runs/` in the working folder."""
+    return Path(os.environ.get("MUSICRNN_RUNS") or "runs").expanduser()
+
+
+
+def is_run_name(name: str) -> bool:
+    return bool(RUN_NAME.fullmatch(name)) and name not in (".", "..")
+
+
+def new_run_name(root: str | os.PathLike | None = None, prefix: str = "run") -> str:
+    """A fresh folder name under the runs root: run-YYYYmmdd-HHMMSS (with a suffix if taken)."""
+    root = Path(root) if root is not None else runs_root()
+    base = f"{prefix}-{time.strftime('%Y%m%d-%H%M%S')}"
+    name, i = base, 2
+    while (root / name).exists():
+        name, i = f"{base}-{i}", i + 1
+    return name
+
+
+def read_json(path: Path, default=None):
+    try:
+        return json.loads(Path(path).read_text())
+    except (OSError, ValueError):
+        return default
+
+
+def write_json(path: Path, obj) -> None:
+    atomic_write_bytes(Path(path), json.dumps(obj, indent=1).encode())
+
+
+def truncate_jsonl(path: Path, max_step: int) -> None:
+    """On resume, drop events logged after the checkpoint we resume from, so curves stay consistent."""
+    if not path.exists():
+        return
+    keep = []
+    for line in path.read_text().splitlines():
+        try:
+            if json.loads(line).get("step", 0) <= max_step:
+                keep.append(line)
+        except ValueError:
+            continue  # a line cut by a crash
+    atomic_write_bytes(path, ("\n".join(keep) + "\n" if keep else "").encode())
+
+
+class RunLog:
+    """Appends events to the run folder and hands them to the callback; rank 0 only."""
+
+    def __init__(self, folder: Path, callback: Callable[[dict], None] | None, tensorboard: bool):
+        self.folder = folder
+        self.callback = callback
+        self.status: dict = read_json(folder / STATUS, {}) or {}
+        self._last_beat = 0.0
+        self.tb = None
+        if tensorboard:
+            try:
+                from torch.utils.tensorboard import SummaryWriter
+            except ImportError:
+                raise TrainingError("--tensorboard needs the tensorboard package: pip install tensorboard") from None
+            self.tb = SummaryWriter(str(folder / "tensorboard"))
+
+    def event(self, ev: dict, file: str = METRICS) -> None:
+        ev = {"time": time.time(), **ev}
+        with open(self.folder / file, "a") as f:
+            f.write(json.dumps(ev) + "\n")
+        if self.tb is not None:
+            for k, v in ev.items():
+                if isinstance(v, (int, float)) and k not in ("step", "time", "kind"):
+                    self.tb.add_scalar(f"{ev.get('kind', 'x')}/{k}", v, ev.get("step", 0))
+        if self.callback is not None:
+            self.callback(ev)
+
+    def update(self, force: bool = True, **fields_) -> None:
+        self.status.update(fields_, updated=time.time())
+        now = time.monotonic()
+        if force or now - self._last_beat > 2.0:
+            write_json(self.folder / STATUS, self.status)
+            self._last_beat = now
+        if "status" in fields_ and self.callback is not None:
+            self.callback({"kind": "status", **{k: v for k, v in self.status.items() if k != "config"}})
+
+    def close(self):
+        if self.tb is not None:
+            self.tb.close()
+
+
+
+
+@dataclass
+class RunInfo:
+    """One run folder as the app lists it."""
+
+    folder: Path
+    status: str  # running, finished, stopped, early_stopped, failed, interrupted
+    step: int = 0
+    total_steps: int | None = None
+    device: str | None = None
+    started: float | None = None
+    updated: float | None = None
+    best_val_loss: float | None = None
+    parameters: int | None = None
+    data: str | None = None
+    error: str | None = None
+    config: dict = field(default_factory=dict)
+    model: dict = field(default_factory=dict)
+    has_best: bool = False
+    has_last: bool = False
+
+    @property
+    def name(self) -> str:
+        return self.folder.name
+
+    @property
+    def active(self) -> bool:
+        return self.status == "running"
+
+    @property
+    def best_val_bpc(self) -> float | None:
+        return None if self.best_val_loss is None else self.best_val_loss / LN2
+
+
+def run_info(folder: str | os.PathLike) -> RunInfo | None:
+    """Read a run folder; None when it holds no run.json."""
+    folder = Path(folder)
+    st = read_json(folder / STATUS, None)
+    if not isinstance(st, dict):
+        return None
+    data = st.get("data") or {}
+    return RunInfo(
+        folder=folder, status=effective_status(st, folder), step=int(st.get("step") or 0),
+        total_steps=st.get("total_steps"), device=st.get("device"), started=st.get("started"),
+        updated=st.get("updated"), best_val_loss=st.get("best_val_loss"), parameters=st.get("parameters"),
+        data=data.get("source") if isinstance(data, dict) else None, error=st.get("error"),
+        config=st.get("config") or {}, model=st.get("model") or {},
+        has_best=(folder / BEST_FILE).is_file(), has_last=(folder / LAST_FILE).is_file(),
+    )
+
+
+def list_runs(root: str | os.PathLike | None = None) -> list[RunInfo]:
+    """Run folders directly under `root` (default `runs_root()`), newest first."""
+    root = Path(root) if root is not None else runs_root()
+    if not root.is_dir():
+        return []
+    runs = [r for r in (run_info(p) for p in root.iterdir() if p.is_dir()) if r is not None]
+    return sorted(runs, key=lambda r: r.started or 0.0, reverse=True)
+
+
+# ------------------------------------------------------------------------------------ jsonl, read cheaply
+
+
+class _Tail:
+    """Events of one JSON-lines file, read incrementally (many viewers poll the same file every second)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.ino = None
+        self.offset = 0
+        self.events: list[dict] = []
+
+    def read(self, path: Path) -> list[dict]:
+        with self.lock:
+            try:
+                stat = path.stat()
+            except OSError:
+                self.ino, self.offset, self.events = None, 0, []
+                return []
+            if stat.st_ino != self.ino or stat.st_size < self.offset:  # replaced or truncated (resume)
+                self.ino, self.offset, self.events = stat.st_ino, 0, []
+            if stat.st_size > self.offset:
+                with open(path, "rb") as f:
+                    f.seek(self.offset)
+                    chunk = f.read(stat.st_size - self.offset)
+                end = chunk.rfind(b"\n") + 1  # leave a line still being written for the next read
+                for line in chunk[:end].splitlines():
+                    try:
+                        ev = json.loads(line)
+                    except ValueError:
+                        continue
+                    if isinstance(ev, dict):
+                        self.events.append(ev)
+                self.offset += end
+            return list(self.events)
+
+
+_tails: dict[str, _Tail] = {}
+_tails_lock = threading.Lock()
+
+
+def _read_jsonl(path: Path) -> list[dict]:
+    key = str(Path(path).resolve())
+    with _tails_lock:
+        tail = _tails.setdefault(key, _Tail())
+    return tail.read(Path(path))
+
+
+def read_metrics(folder: str | os.PathLike) -> list[dict]:
+    """All metric events of a run (`kind` "train" or "val"), oldest first."""
+    return _read_jsonl(Path(folder) / METRICS)
+
+
+def read_samples(folder: str | os.PathLike) -> list[dict]:
+    """The tunes sampled at each validation (`step`, `abc`, `ended`, ...), oldest first."""
+    return _read_jsonl(Path(folder) / SAMPLES)
+
+
+def request_stop(folder: str | os.PathLike) -> None:
+    """Ask any trainer of this folder (this process, the CLI, torchrun) to stop after its current step."""
+    (Path(folder) / STOP_FILE).touch()
+

@@ -1,0 +1,135 @@
+"""Studio: generate tunes, rank them by the music checks, audition, edit, download and save them."""
+import random
+import time
+import uuid
+
+import streamlit as st
+
+from app_support.media import check_many
+from app_support.models import active_model, get_model
+from app_support.text import md_escape, show_error
+from app_support.tune_view import tune_view
+from musicrnn.errors import MusicRNNError
+
+TUNE_TYPES = {  # name: (meter, unit length)
+    "reel": ("4/4", "1/8"),
+    "jig": ("6/8", "1/8"),
+    "slip jig": ("9/8", "1/8"),
+    "hornpipe": ("4/4", "1/8"),
+    "polka": ("2/4", "1/8"),
+    "waltz": ("3/4", "1/8"),
+    "any (the model chooses)": (None, None),
+}
+KEYS = ["D", "G", "A", "E", "C", "F", "Bb", "Em", "Am", "Bm", "Dm", "Gm", "Ador", "Edor", "Ddor", "Gdor",
+        "Amix", "Dmix", "Gmix", "any (the model chooses)"]
+INSTRUMENT_CHOICES = ["piano", "fiddle", "flute", "tin whistle", "accordion", "harp", "guitar", "mandolin",
+                      "concertina", "uilleann pipes", "organ", "harpsichord", "marimba", "clarinet", "oboe"]
+
+st.title("Studio")
+value, label = active_model()
+
+left, right = st.columns([1, 2.4], gap="large")
+
+with left:
+    if value is None:
+        st.warning("No model is available yet: the shipped model (checkpoints/default) is not installed and no "
+                   "run under runs/ has a best.pt. Train one on the **Train** page (the *tiny* preset takes about "
+                   "a minute), then come back.", icon=":material/warning:")
+    else:
+        st.caption(f"Model: **{md_escape(label)}** (change it in the sidebar)")
+        try:
+            get_model(value)  # loaded (and cached) while the user picks settings, not on Generate
+        except MusicRNNError:
+            pass  # Generate shows the error
+    tune_type = st.selectbox("Tune type", list(TUNE_TYPES), key="studio_type",
+                             help="Sets the meter (M:) and unit note length (L:) of the header the model continues.")
+    key_sig = st.selectbox("Key", KEYS, key="studio_key")
+    temperature = st.slider("Temperature", 0.1, 2.0, 0.9, 0.05, key="studio_temperature",
+                            help="Low: safe, repetitive tunes. High: adventurous, more mistakes.")
+    c1, c2 = st.columns(2)
+    n = c1.number_input("Candidates", 1, 8, 3, key="studio_n")
+    max_chars = c2.number_input("Max length", 50, 3000, 600, 50, key="studio_max_chars",
+                                help="Characters generated at most per tune (a tune usually ends by itself).")
+    s1, s2 = st.columns([1.6, 1], vertical_alignment="bottom")
+    st.session_state.setdefault("studio_seed", 1)
+    seed = s1.number_input("Seed", 0, 2**31 - 1, key="studio_seed",
+                           help="The same seed, settings and model give the same tunes. Unless **Fixed** is on, "
+                                "each Generate draws a new seed and shows it here, so any tune can be reproduced.")
+    fixed = s2.toggle("Fixed", False, key="studio_fixed_seed")
+    with st.expander("Advanced"):
+        top_k = st.number_input("Top-k (0 = off)", 0, 200, 0, key="studio_top_k")
+        top_p = st.slider("Top-p (1 = off)", 0.05, 1.0, 1.0, 0.05, key="studio_top_p")
+        start = st.text_area("Start with this ABC (the model continues it)", "", key="studio_start", height=100,
+                             help="Body notes continuing the header above, or a whole tune header starting X:.")
+    with st.expander("Playback", expanded=False):
+        instrument = st.selectbox("Instrument", INSTRUMENT_CHOICES, key="studio_instrument")
+        tempo = st.slider("Tempo (quarter notes per minute)", 40, 300, 120, 5, key="studio_tempo")
+        transpose = st.slider("Transpose (semitones)", -12, 12, 0, key="studio_transpose")
+        swing = st.slider("Swing", 0.0, 1.0, 0.0, 0.05, key="studio_swing",
+                          help="Delays off-beat eighths; 1 is a triplet feel (hornpipes).")
+
+    def _draw_seed():
+        if not st.session_state.get("studio_fixed_seed"):
+            st.session_state["studio_seed"] = random.randrange(1, 1_000_000)  # short enough to read and type
+
+    generate = st.button("Generate", type="primary", icon=":material/auto_awesome:", disabled=value is None,
+                         on_click=_draw_seed, key="studio_generate", width="stretch")
+
+playback = dict(instrument=instrument, tempo=float(tempo), transpose=int(transpose), swing=float(swing))
+
+if generate and value is not None:
+    from musicrnn.generation.sampler import build_prime, sample
+
+    meter, unit = TUNE_TYPES[tune_type]
+    k = None if key_sig.startswith("any") else key_sig
+    settings = dict(model=label, model_path=value, seed=int(seed), candidates=int(n), temperature=float(temperature),
+                    top_k=int(top_k) or None, top_p=float(top_p) if top_p < 1.0 else None, max_chars=int(max_chars))
+    try:
+        with right, st.spinner("Generating…"):
+            model, vocab, _ = get_model(value)
+            prime = build_prime(meter, unit, k, start.strip() or None)
+            import torch
+
+            torch.set_num_threads(1)  # per thread: sampling one step at a time gains nothing from more
+            t0 = time.perf_counter()
+            samples = sample(model, vocab, int(n), prime=prime, temperature=float(temperature),
+                             top_k=settings["top_k"], top_p=settings["top_p"], seed=int(seed),
+                             max_chars=int(max_chars))
+            t1 = time.perf_counter()
+            checks = check_many([s.text for s in samples], [s.ended for s in samples])
+            timing = {"sample_s": t1 - t0, "check_s": time.perf_counter() - t1}
+        cands = []
+        for i, (s, c) in enumerate(zip(samples, checks)):
+            rep = c if isinstance(c, dict) else None
+            cands.append({"abc": s.text, "ended": s.ended, "index": i, "check": rep,
+                          "check_error": c if isinstance(c, str) else None,
+                          "score": float(rep["score"]) if rep else 0.0})
+        cands.sort(key=lambda c: -c["score"])
+        st.session_state["studio_result"] = {"id": uuid.uuid4().hex[:8], "candidates": cands,
+                                             "settings": {**settings, "prime": prime}, "timing": timing}
+    except (MusicRNNError, ValueError) as e:
+        with right:
+            show_error("Could not generate", e)
+
+result = st.session_state.get("studio_result")
+with right:
+    if not result:
+        st.info("Pick a tune type, key and temperature, then press **Generate**. Candidates appear here, best "
+                "first, each with its score, audio, ABC and downloads.", icon=":material/lightbulb:")
+    else:
+        cfg = result["settings"]
+        tm = result.get("timing") or {}
+        st.caption(f"Seed **{cfg['seed']}** · temperature {cfg['temperature']} · {len(result['candidates'])} "
+                   f"candidate(s), ranked by the music checks · model {md_escape(cfg['model'])} · written in "
+                   f"{tm.get('sample_s', 0):.2f} s, checked in {tm.get('check_s', 0):.2f} s")
+        cands = result["candidates"]
+        labels = [f"#{i + 1} · {c['score']:.2f}" + (" ✓" if c["check"] and c["check"].get("ok") else "")
+                  for i, c in enumerate(cands)]
+        tabs = st.tabs(labels, key=f"studio_tabs_{result['id']}", on_change="rerun")
+        for i, (tab, c) in enumerate(zip(tabs, cands)):
+            if tab.open is False:
+                continue  # only the open candidate is rendered: switching tabs renders the next
+            with tab:
+                save = {**cfg, "candidate": c["index"] + 1}
+                tune_view(c["abc"], f"studio_{result['id']}_{c['index']}", playback=playback, ended=c["ended"],
+                          file_stem=f"musicrnn-seed{cfg['seed']}-{c['index'] + 1}", save_settings=save)

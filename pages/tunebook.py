@@ -1,0 +1,71 @@
+"""Tunebook: the tunes saved from the studio, with the settings that made them; play, edit, delete, export."""
+import json
+
+import streamlit as st
+
+from app_support.text import md_escape, show_error
+from app_support.tune_view import tune_view
+from musicrnn.errors import MusicRNNError
+from musicrnn.tunebook import Tunebook
+
+st.title("Tunebook")
+try:
+    book = Tunebook()
+    tunes = book.list(st.session_state.get("tb_search") or None)
+    total = len(book.list()) if st.session_state.get("tb_search") else len(tunes)
+except MusicRNNError as e:
+    show_error("Cannot open the tunebook", e)
+    st.stop()
+
+c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+c1.text_input("Search titles and ABC", key="tb_search")
+try:
+    export = book.export_abc() if total else ""
+except MusicRNNError as e:
+    export = ""
+    show_error("Cannot export", e)
+c2.download_button("Export all (.abc)", export, file_name="tunebook.abc", mime="text/plain", key="tb_export",
+                   on_click="ignore", disabled=not total, icon=":material/download:", width="stretch")
+st.caption(f"{total} tune(s) in {md_escape(str(book.path))} (set MUSICRNN_TUNEBOOK to use another file)")
+
+if not tunes:
+    st.info("No tunes here yet. Generate some in the **Studio** and press **Save to tunebook**."
+            if not total else "No saved tune matches that search.", icon=":material/menu_book:")
+    st.stop()
+
+by_id = {t.id: t for t in tunes}
+if st.session_state.get("tb_pick") not in by_id:
+    st.session_state["tb_pick"] = tunes[0].id
+left, right = st.columns([1, 2.4], gap="large")
+with left:
+    pick = st.radio("Tunes", list(by_id), key="tb_pick", label_visibility="collapsed",
+                    format_func=lambda i: f"{md_escape(by_id[i].title)} · {by_id[i].date}")
+tune = by_id[pick]
+with right:
+    st.subheader(md_escape(tune.title), anchor=False)
+    s = tune.settings
+    if s:
+        st.caption(" · ".join(f"{k} {md_escape(v)}" for k, v in s.items()
+                              if k in ("model", "seed", "temperature", "top_k", "top_p", "candidate") and v is not None)
+                   + f" · saved {tune.date}")
+        with st.expander("Settings that made this tune"):
+            st.code(json.dumps(s, indent=1), language="json")
+    new_title = st.text_input("Title", tune.title, key=f"tb_title_{tune.id}")
+    abc = tune_view(tune.abc, f"tb_{tune.id}_{int(tune.updated)}", file_stem=tune.title)
+    b1, b2, _ = st.columns([1, 1, 2])
+    changed = abc.strip() != tune.abc.strip() or new_title.strip() != tune.title
+    if b1.button("Save changes", key=f"tb_save_{tune.id}", disabled=not changed, icon=":material/save:",
+                 width="stretch"):
+        try:
+            book.update(tune.id, abc=abc, title=new_title)
+            st.toast("Saved.")
+            st.rerun()
+        except MusicRNNError as e:
+            show_error("Could not save", e)
+    if b2.button("Delete", key=f"tb_delete_{tune.id}", icon=":material/delete:", width="stretch"):
+        try:
+            book.delete(tune.id)
+            st.toast(f"Deleted {tune.title}.")
+            st.rerun()
+        except MusicRNNError as e:
+            show_error("Could not delete", e)

@@ -1,0 +1,114 @@
+"""Studio page through streamlit.testing.AppTest: generation, ranking, editing, downloads, errors."""
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers.app import GOOD_TUNE, kinds, new_app, texts
+
+pytestmark = pytest.mark.slow
+
+
+def generate(at):
+    at.button(key="studio_generate").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_no_model_says_so_and_disables_generate(app_env):
+    at = new_app()
+    assert not at.exception
+    assert "No model is available yet" in texts(at)
+    assert at.button(key="studio_generate").disabled
+    assert "No model yet" in texts(at)  # the sidebar too
+
+
+def test_generate_shows_ranked_candidates_with_score_audio_downloads(with_model):
+    at = new_app()
+    assert at.selectbox(key="model").value == str(with_model)
+    at.number_input(key="studio_n").set_value(3)
+    at.toggle(key="studio_fixed_seed").set_value(True)
+    at.number_input(key="studio_seed").set_value(7)
+    generate(at)
+    result = at.session_state["studio_result"]
+    scores = [c["score"] for c in result["candidates"]]
+    assert len(scores) == 3 and scores == sorted(scores, reverse=True)
+    assert result["settings"]["seed"] == 7 and result["settings"]["prime"].startswith("X:1\nL:1/8\nM:4/4\nK:D\n")
+    assert len(kinds(at, "tab")) == 3
+    # only the open (best) candidate is rendered: its ABC, badges, downloads
+    best = result["candidates"][0]
+    area = [t for t in at.text_area if t.key.endswith("_abc")]
+    assert len(area) == 1 and area[0].value == best["abc"]
+    labels = [d.proto.label for d in kinds(at, "download_button")]
+    assert labels[:2] == ["ABC", "MIDI"] or "ABC" in labels
+    assert "Seed **7**" in texts(at)
+    # a fixed seed reproduces the same candidates
+    generate(at)
+    assert ([c["abc"] for c in at.session_state["studio_result"]["candidates"]]
+            == [c["abc"] for c in result["candidates"]])
+
+
+def test_random_seed_is_drawn_and_shown(with_model):
+    at = new_app()
+    before = at.number_input(key="studio_seed").value
+    generate(at)
+    seed = at.session_state["studio_result"]["settings"]["seed"]
+    assert seed == at.number_input(key="studio_seed").value
+    assert seed != before or before != 1
+    assert f"Seed **{seed}**" in texts(at)
+
+
+def test_edit_rerenders_and_bad_abc_is_an_error_not_a_crash(with_model):
+    at = new_app()
+    generate(at)
+    area = next(t for t in at.text_area if t.key.endswith("_abc"))
+    area.set_value(GOOD_TUNE).run()
+    assert not at.exception
+    assert len(kinds(at, "image")) == 1 and len(kinds(at, "audio")) == 1
+    md = texts(at)
+    assert "parses" in md and "score 1.00" in md
+    labels = [d.proto.label for d in kinds(at, "download_button")]
+    assert labels == ["ABC", "MIDI", "WAV", "MusicXML"]
+
+    area = next(t for t in at.text_area if t.key.endswith("_abc"))
+    area.set_value("X:1\nL:1/8\nM:6/8\nK:D\n[[[[ ]]]] |]").run()  # no notes: nothing to play
+    assert not at.exception
+    assert any("No audio" in e.value and "no notes" in e.value for e in at.error)
+    assert at.button(key="studio_generate")  # the rest of the page still works
+    assert kinds(at, "download_button")[0].proto.label == "ABC"
+
+
+def test_save_to_tunebook(with_model, app_env):
+    from musicrnn.tunebook import Tunebook
+
+    at = new_app()
+    generate(at)
+    title = next(t for t in at.text_input if t.key.endswith("_title"))
+    title.set_value("Test reel")
+    next(b for b in at.button if b.key and b.key.endswith("_save")).click().run()
+    assert not at.exception
+    assert any("Saved as tune" in s.value for s in at.success)
+    saved = Tunebook(app_env["tunebook"]).list()
+    assert len(saved) == 1 and saved[0].title == "Test reel"
+    assert saved[0].settings["seed"] == at.session_state["studio_result"]["settings"]["seed"]
+    assert saved[0].settings["temperature"] == pytest.approx(0.9)
+
+
+def test_unknown_prime_characters_are_an_error(with_model):
+    at = new_app()
+    at.text_area(key="studio_start").set_value("dfa é|")
+    generate(at)
+    assert any("Could not generate" in e.value for e in at.error)
+    assert "é" in texts(at) or "\\xe9" in texts(at) or "the prime holds characters" in texts(at)
+
+
+def test_corrupt_checkpoint_is_an_error(app_env, music_run):
+    import shutil
+
+    bad = app_env["runs"] / "broken"
+    shutil.copytree(music_run, bad)
+    (bad / "best.pt").write_bytes(b"this is not a checkpoint")
+    at = new_app()
+    assert at.selectbox(key="model").value == str(bad)
+    generate(at)
+    assert any("Could not generate" in e.value and "checkpoint" in e.value for e in at.error)
+    assert at.button(key="studio_generate")

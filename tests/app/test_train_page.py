@@ -1,0 +1,150 @@
+"""Train page through AppTest: start, watch, refuse a second run, stop, resume, use in the studio."""
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+
+from app_support.resources import training_jobs
+from tests.helpers.app import kinds, new_app, texts
+
+pytestmark = pytest.mark.slow
+
+
+def start_run(at, source, name, max_steps, preset="tiny", windows=None):
+    at.button_group(key="tr_preset").set_value(preset).run()
+    if windows:
+        at.selectbox(key="tr_windows").set_value(windows)
+    at.selectbox(key="tr_source").set_value("other").run()
+    at.text_input(key="tr_source_path").set_value(str(source))
+    at.number_input(key="tr_max_steps").set_value(max_steps)
+    at.text_input(key="tr_name").set_value(name)
+    at.button(key="tr_start").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def wait_for(pred, timeout=60.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.2)
+    return False
+
+
+def test_empty_page_explains_how_to_start(app_env):
+    at = new_app("train")
+    assert not at.exception
+    assert "No training runs yet" in texts(at)
+    assert at.button_group(key="tr_preset").value == "cpu"
+    assert at.number_input(key="tr_hidden_size").value == 512
+
+
+def test_preset_fills_hyperparameters(app_env):
+    at = new_app("train")
+    at.button_group(key="tr_preset").set_value("tiny").run()
+    assert at.number_input(key="tr_hidden_size").value == 64
+    assert at.number_input(key="tr_batch_size").value == 16
+
+
+def test_start_watch_finish_and_use_in_studio(with_model, app_env, small_abc_corpus):
+    at = new_app("train")
+    start_run(at, small_abc_corpus, "first", 30)
+    folder = app_env["runs"] / "first"
+    assert training_jobs().wait(folder, timeout=120)
+    at.run()
+    assert not at.exception
+    md = texts(at)
+    assert "finished" in md and "first" in md
+    assert len(kinds(at, "plotly_chart")) == 2
+    assert at.metric[0].value != "–"  # train loss shown
+    assert "Listen to it learn" in md  # the sample of the validation at step 30
+    assert (folder / "best.pt").exists()
+    # finished runs are listed, and one click makes the run the studio's model
+    assert at.dataframe[0].value["run"].tolist() == ["first", "tiny300"]
+    assert at.selectbox(key="model").value == str(with_model)  # the session's pick so far
+    at.selectbox(key="tr_pick").set_value(str(folder.resolve())).run()
+    at.button(key="tr_use").click().run()
+    assert not at.exception
+    assert [t.value for t in at.title] == ["Studio"]
+    at.switch_page("pages/studio.py").run()  # AppTest drops the sidebar of a switched page; run it again
+    assert at.selectbox(key="model").value == str(folder)
+    assert at.button(key="studio_generate")
+
+
+def test_whole_tune_windows_reach_the_run(app_env, small_abc_corpus):
+    at = new_app("train")
+    assert at.selectbox(key="tr_windows").value == "random"
+    start_run(at, small_abc_corpus, "tunes", 12, windows="tunes")
+    folder = app_env["runs"] / "tunes"
+    assert training_jobs().wait(folder, timeout=120)
+    run = json.loads((folder / "run.json").read_text())
+    assert run["status"] == "finished" and run["config"]["windows"] == "tunes"
+
+
+def test_second_start_is_refused_and_stop_keeps_checkpoints(app_env, small_abc_corpus):
+    at = new_app("train")
+    start_run(at, small_abc_corpus, "long", 100_000)
+    folder = app_env["runs"] / "long"
+    try:
+        assert wait_for(lambda: (folder / "metrics.jsonl").exists())
+        other = new_app("train")  # another browser session
+        start_run(other, small_abc_corpus, "second", 10)
+        assert any("already active" in e.value for e in other.error)
+        assert not (app_env["runs"] / "second").exists()
+        other.run()
+        assert "running" in texts(other) and "long" in texts(other)  # the other session watches the same run
+        other.button(key="tr_stop").click().run()
+        assert not other.exception
+    finally:
+        training_jobs().stop(folder)
+        assert training_jobs().wait(folder, timeout=120)
+    at.run()
+    assert "stopped" in texts(at)
+    assert (folder / "last.pt").exists() and (folder / "best.pt").exists()
+
+
+def test_bad_source_or_name_is_an_error(app_env, tmp_path, small_abc_corpus):
+    at = new_app("train")
+    start_run(at, tmp_path / "nowhere.abc", "bad", 10)
+    assert any("no such file" in e.value for e in at.error)
+    assert at.button(key="tr_start")
+    start_run(at, small_abc_corpus, "../outside", 10)
+    assert any("a run name is" in e.value for e in at.error)
+    assert not (app_env["runs"].parent / "outside").exists()
+
+
+def test_failed_run_shows_its_error(app_env, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{ not json")
+    at = new_app("train")
+    start_run(at, bad, "broken", 10)
+    assert training_jobs().wait(app_env["runs"] / "broken", timeout=60)
+    at.run()
+    assert any("malformed JSON" in e.value for e in at.error)
+
+
+def test_interrupted_run_is_listed_and_resumes(app_env, music_run):
+    folder = app_env["runs"] / "crashed"
+    shutil.copytree(music_run, folder)
+    st = json.loads((folder / "run.json").read_text())
+    p = subprocess.Popen([sys.executable, "-c", "pass"])
+    p.wait()
+    st.update(status="running", pid=p.pid)  # the server died mid-run
+    (folder / "run.json").write_text(json.dumps(st))
+    at = new_app("train")
+    assert not at.exception
+    assert "interrupted" in texts(at)
+    assert len(kinds(at, "plotly_chart")) == 2  # its curves are intact
+    assert at.dataframe[0].value["status"].tolist() == ["interrupted"]
+    assert not at.button(key="tr_resume").disabled
+    at.button(key="tr_resume").click().run()
+    assert not at.exception
+    assert training_jobs().wait(folder, timeout=120)
+    at.run()
+    assert at.dataframe[0].value["status"].tolist() == ["finished"]

@@ -1,0 +1,78 @@
+"""Tunebook: the SQLite store, and its page through AppTest (list, play, edit, delete, export)."""
+from __future__ import annotations
+
+import pytest
+
+from musicrnn.tunebook import Tunebook, TunebookError, default_path
+from tests.helpers.app import GOOD_TUNE, kinds, new_app, texts
+
+
+def test_store_roundtrip(tmp_path, monkeypatch):
+    monkeypatch.setenv("MUSICRNN_TUNEBOOK", str(tmp_path / "sub" / "book.sqlite"))
+    assert default_path() == tmp_path / "sub" / "book.sqlite"
+    book = Tunebook()
+    a = book.add(GOOD_TUNE, "First", {"seed": 3, "temperature": 0.9, "prime": "X:1\nK:D\n"})
+    b = book.add("X:1\nT:Named in ABC\nK:G\nGAB|\n")
+    assert [t.title for t in book.list()] == ["Named in ABC", "First"]
+    assert book.get(a).settings == {"seed": 3, "temperature": 0.9, "prime": "X:1\nK:D\n"}
+    assert [t.id for t in book.list("named")] == [b]
+    book.update(a, title="Renamed", abc=GOOD_TUNE.replace("K:D", "K:G"))
+    assert book.get(a).title == "Renamed" and "K:G" in book.get(a).abc
+    text = book.export_abc()
+    assert ([ln for ln in text.splitlines() if ln.startswith("X:")] == ["X:1", "X:2"]
+            and text.index("X:1") < text.index("T:Renamed") < text.index("X:2"))
+    assert "% seed=3, temperature=0.9, prime=X:1\\nK:D\\n" in text
+    book.delete(b)
+    assert [t.id for t in book.list()] == [a]
+    with pytest.raises(TunebookError):
+        book.delete(b)
+    with pytest.raises(TunebookError, match="empty"):
+        book.add("   ")
+
+
+def test_unwritable_tunebook_is_a_clear_error(tmp_path):
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(TunebookError, match="cannot open"):
+        Tunebook(tmp_path / "file" / "book.sqlite")
+
+
+def test_page_empty_state(app_env):
+    at = new_app("tunebook")
+    assert not at.exception
+    assert "No tunes here yet" in texts(at)
+
+
+def test_page_play_edit_delete_export(app_env):
+    book = Tunebook(app_env["tunebook"])
+    book.add(GOOD_TUNE, "Jig in D", {"model": "tiny", "seed": 5, "temperature": 0.8})
+    tid = book.add(GOOD_TUNE.replace("K:D", "K:G"), "Jig in G")
+    at = new_app("tunebook")
+    assert not at.exception
+    assert at.radio(key="tb_pick").value == tid  # newest first
+    assert len(kinds(at, "image")) == 1 and len(kinds(at, "audio")) == 1
+    export = next(d for d in kinds(at, "download_button") if d.proto.label.startswith("Export"))
+    assert not export.proto.disabled
+    # edit the title and the ABC, save
+    at.text_input(key=f"tb_title_{tid}").set_value("Renamed jig")
+    next(t for t in at.text_area if t.key.endswith("_abc")).set_value(GOOD_TUNE.replace("K:D", "K:A")).run()
+    at.button(key=f"tb_save_{tid}").click().run()
+    assert not at.exception
+    assert book.get(tid).title == "Renamed jig" and "K:A" in book.get(tid).abc
+    # the older tune shows the settings that made it
+    first = [t for t in book.list() if t.id != tid][0]
+    at.radio(key="tb_pick").set_value(first.id).run()
+    assert "seed 5" in texts(at)
+    # delete
+    at.button(key=f"tb_delete_{first.id}").click().run()
+    assert not at.exception
+    assert [t.id for t in book.list()] == [tid]
+    at.text_input(key="tb_search").set_value("nothing like this").run()
+    assert "No saved tune matches" in texts(at)
+
+
+def test_page_with_unusable_tunebook_path_is_an_error(app_env, monkeypatch, tmp_path):
+    (tmp_path / "file").write_text("x")
+    monkeypatch.setenv("MUSICRNN_TUNEBOOK", str(tmp_path / "file" / "book.sqlite"))
+    at = new_app("tunebook")
+    assert not at.exception
+    assert any("Cannot open the tunebook" in e.value for e in at.error)

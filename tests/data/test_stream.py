@@ -1,0 +1,46 @@
+import numpy as np
+import pytest
+
+from musicrnn.data.stats import corpus_stats, padding_report
+from musicrnn.data.stream import prepare, split_stream
+from musicrnn.data.vocab import EOS, Vocab
+from musicrnn.errors import VocabError
+
+
+def test_vocab_round_trip_and_unknown_listing():
+    v = Vocab.from_texts(["X:1\nK:G\nGAB|"])
+    assert v.tokens[0] == EOS and v.decode(v.encode("GAB|")) == "GAB|"
+    with pytest.raises(VocabError, match=r"'z', 'q'"):
+        v.encode("Gzq", what="the prime")
+
+
+def test_stream_joins_tunes_with_eos():
+    v = Vocab.from_texts(["ab", "c"])
+    s = v.encode_stream(["ab", "c"])
+    assert s.dtype == np.uint8 and s.tolist() == [v.index["a"], v.index["b"], 0, v.index["c"], 0]
+    assert [t.tolist() for t in split_stream(s)] == [[v.index["a"], v.index["b"], 0], [v.index["c"], 0]]
+
+
+def test_prepare_caches_by_content(tmp_path, oneills_abc):
+    src = tmp_path / "tunes.abc"
+    src.write_bytes(oneills_abc.read_bytes())
+    first = prepare(src)
+    again = prepare(src)
+    assert not first.cached and again.cached
+    assert np.array_equal(first.train, again.train) and first.vocab.tokens == again.vocab.tokens
+    # every character of the clean tunes is in the stream, plus one <eos> per tune
+    d = first.description
+    assert len(first.train) == d["train_chars"] + d["train_tunes"]
+    src.write_text(src.read_text() + "\nX:99\nK:G\nGABc dedB|\n")
+    changed = prepare(src)
+    assert not changed.cached and changed.description["train_tunes"] + changed.description["val_tunes"] == 51
+
+
+def test_stats_figures():
+    tunes = ["X:1\nL:1/8\nM:6/8\nK:D\n" + "ABc" * n for n in (1, 2, 3, 10)]
+    s = corpus_stats(tunes, max_len=30)
+    assert s["tunes"] == 4 and s["meters"] == {"6/8": 4} and s["keys"] == {"D": 4}
+    assert s["length"]["min"] == 23 and s["length"]["max"] == 50
+    assert s["padding"]["truncated_tunes"] == 1
+    pad = padding_report([10, 20], 40)
+    assert pad["padding_fraction"] == pytest.approx(1 - 30 / 80)

@@ -1,0 +1,84 @@
+"""Helpers of the app tests (`tests/app/`): a tiny model trained in-process, AppTest runs of the app, and
+what a page shows."""
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+APP = str(ROOT / "app.py")
+
+GOOD_TUNE = """X:1
+L:1/8
+M:6/8
+K:D
+|:A|dfa afd|gfe fdB|AFA DFA|BAF EFA|dfa afd|gfe fdB|AFA Bcd|efe d2:|
+"""
+
+
+def train_tiny(data: Path, out: Path, steps: int, eval_every: int | None = None) -> Path:
+    """A tiny model trained in this process on one CPU thread (several threads fight the other jobs)."""
+    import torch
+
+    from musicrnn.training.config import configs_from_preset
+    from musicrnn.training.loop import train
+
+    result: dict = {}
+
+    def run():  # a thread of its own: torch's thread setting is per thread
+        try:
+            torch.set_num_threads(1)
+            m, t = configs_from_preset("tiny", {}, dict(data=str(data), out=str(out), max_steps=steps,
+                                                        eval_every=eval_every or steps))
+            train(m, t)
+        except BaseException as e:  # noqa: BLE001
+            result["error"] = e
+
+    th = threading.Thread(target=run)
+    th.start()
+    th.join()
+    if "error" in result:
+        raise result["error"]
+    return out
+
+
+def navigation_only() -> None:
+    """Make AppTest run `app.py` the way `streamlit run` does.
+
+    Before each run AppTest forgets whether the app navigates with `st.navigation`; with a `pages/` folder beside
+    the script, Streamlit then takes the folder for its first multipage design and runs a switched-to page
+    without `app.py` (no sidebar). `app.py` settles the same question for the server when it is imported.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.testing.v1 import app_test
+
+    class NavigationOnly(PagesManager):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            PagesManager.uses_pages_directory = False
+
+    app_test.PagesManager = NavigationOnly
+
+
+def new_app(page: str | None = None):
+    from streamlit.testing.v1 import AppTest
+
+    navigation_only()
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.run()
+    if page:
+        at.switch_page(f"pages/{page}.py").run()
+    return at
+
+
+def texts(at) -> str:
+    """All markdown, captions, alerts and titles of the page as one string (for `in` checks)."""
+    parts = []
+    for kind in ("markdown", "caption", "error", "warning", "info", "success", "title", "subheader", "code"):
+        parts += [str(e.value) for e in getattr(at, kind)]
+    return "\n".join(parts)
+
+
+def kinds(at, name: str) -> list:
+    """Elements of a type AppTest has no accessor for (image, audio, plotly_chart, download_button)."""
+    return list(at.get(name))

@@ -1,0 +1,62 @@
+"""The app under a real browser, for the browser test and the benchmarks that need one: `streamlit run app.py`
+on a free local port, and Debian's Chromium as Playwright launches it here."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = os.environ.get("MUSICRNN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync"]
+READY = '[data-testid="stApp"][data-test-script-state="notRunning"]'  # a page whose script has finished
+
+
+class AppServerError(RuntimeError):
+    """The app exited or did not answer its health check; the message ends with its log."""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_app(env: dict, log_path: Path, timeout: float = 90.0, **popen_kw) -> tuple[str, subprocess.Popen]:
+    """Start the app with `env`, its output in `log_path`; return (url, process) once it answers as healthy."""
+    port = free_port()
+    with open(log_path, "wb") as log:  # the child keeps its own copy of the file
+        proc = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+                                 "--server.fileWatcherType", "none", "--server.port", str(port),
+                                 "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"],
+                                cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, **popen_kw)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/_stcore/health", timeout=2) as r:
+                if r.read().decode().strip() == "ok":
+                    return url, proc
+        except OSError:
+            pass
+        exited = proc.poll()
+        if exited is not None or time.monotonic() > deadline:
+            stop_app(proc)
+            why = f"exited with {exited}" if exited is not None else f"did not answer within {timeout:g} s"
+            tail = Path(log_path).read_text(errors="replace")[-3000:]
+            raise AppServerError(f"streamlit {why}; {log_path}:\n{tail}")
+        time.sleep(0.3)
+
+
+def stop_app(proc: subprocess.Popen, grace_s: float = 20.0) -> None:
+    proc.terminate()
+    try:
+        proc.wait(grace_s)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()

@@ -1,0 +1,59 @@
+"""The shipped model (checkpoints/default): loads safely, samples, and its card agrees with the checkpoint.
+
+These tests do not depend on the model's exact outputs, only on properties any retrained default must keep.
+"""
+import json
+from pathlib import Path
+
+import pytest
+import torch
+
+from musicrnn.generation.sampler import build_prime, sample
+from musicrnn.model.checkpoint import DEFAULT_DIR, load_model
+
+ROOT = Path(__file__).resolve().parents[2]
+CARD = DEFAULT_DIR / "card.json"
+
+
+@pytest.fixture(scope="module")
+def shipped():
+    return load_model(None, "cpu")
+
+
+def test_checkpoint_is_small_and_loads_weights_only(shipped):
+    model, vocab, ckpt = shipped
+    path = Path(ckpt["path"])
+    assert path.parent.resolve() == DEFAULT_DIR.resolve()
+    assert path.stat().st_size < 50 * 2**20
+    torch.load(path, map_location="cpu", weights_only=True)  # raises on anything but plain tensors and containers
+    assert ckpt["data"]["source"] in ("music21", "music21:dance")
+
+
+def test_card_describes_this_checkpoint(shipped):
+    model, vocab, ckpt = shipped
+    card = json.loads(CARD.read_text())
+    assert card["parameters"] == model.num_parameters()
+    assert card["model"] == ckpt["model_config"]
+    for key in ("bpc", "loss", "accuracy", "xz9_bpc"):
+        assert isinstance(card["validation"][key], float)
+    assert card["validation"]["bpc"] < card["validation"]["xz9_bpc"]  # a model worse than xz has learned nothing
+    assert len(card["samples"]) == 6 and all(s["abc"].startswith("X:1\n") for s in card["samples"])
+    for prime in ("reel", "jig", "all"):
+        assert {"parse_rate", "bar_ok_rate", "ended_rate", "lcs_max"} <= set(card["music"][prime])
+    assert (DEFAULT_DIR / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_card_readme_is_rendered_from_card_json():
+    from musicrnn.report.card_text import render_readme
+
+    card = json.loads(CARD.read_text())
+    assert (DEFAULT_DIR / "README.md").read_text() == render_readme(card)
+
+
+def test_shipped_model_writes_tunes_with_the_primed_header(shipped):
+    model, vocab, _ = shipped
+    tunes = sample(model, vocab, 4, prime=build_prime(meter="6/8", unit="1/8", key="D"), temperature=1.0, seed=5,
+                   max_chars=800)
+    for t in tunes:
+        assert t.text.startswith("X:1\nL:1/8\nM:6/8\nK:D\n")
+        assert len(t.text) > len("X:1\nL:1/8\nM:6/8\nK:D\n") + 20  # a body, not an empty tune

@@ -1,0 +1,164 @@
+import hashlib
+import json
+import threading
+
+import pytest
+import torch
+
+from musicrnn.errors import CheckpointError, TrainingError
+from musicrnn.model.checkpoint import load_checkpoint, load_model
+from musicrnn.training import loop as train_mod
+from musicrnn.training.config import configs_from_preset
+from musicrnn.training.loop import train
+
+
+def _cfg(data, out, **kw):
+    return configs_from_preset("tiny", {}, dict(data=str(data), out=str(out), **kw))
+
+
+def _sha(p):
+    return hashlib.sha256(p.read_bytes()).hexdigest()
+
+
+def test_training_learns_and_writes_run_folder(tiny_run):
+    events = [json.loads(l) for l in (tiny_run / "metrics.jsonl").read_text().splitlines()]
+    train_ev = [e for e in events if e["kind"] == "train"]
+    val_ev = [e for e in events if e["kind"] == "val"]
+    assert len(train_ev) == 4 and [e["step"] for e in val_ev] == [20, 40]
+    assert train_ev[-1]["train_loss"] < train_ev[0]["train_loss"]
+    for k in ("epoch", "bpc", "accuracy", "chars_per_s", "eta_s", "lr"):
+        assert k in train_ev[-1]
+    status = json.loads((tiny_run / "run.json").read_text())
+    assert status["status"] == "finished" and status["step"] == 40
+    samples = [json.loads(l) for l in (tiny_run / "samples.jsonl").read_text().splitlines()]
+    assert len(samples) == 2 and samples[0]["abc"].startswith("X:1\n")
+
+
+def test_checkpoint_round_trip_weights_only(tiny_run):
+    raw = torch.load(tiny_run / "best.pt", weights_only=True)
+    assert raw["format"] == "musicrnn-checkpoint" and raw["vocab"][0] == "<eos>"
+    assert raw["metrics"]["val_bpc"] > 0 and raw["data"]["train_tunes"] > 300
+    model, vocab, ckpt = load_model(tiny_run)
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, raw["state_dict"][k])
+
+
+def test_not_a_checkpoint_and_truncated(tmp_path, tiny_run):
+    junk = tmp_path / "junk.pt"
+    junk.write_text("hello")
+    with pytest.raises(CheckpointError, match="junk.pt"):
+        load_checkpoint(junk)
+    cut = tmp_path / "cut.pt"
+    cut.write_bytes((tiny_run / "best.pt").read_bytes()[:5000])
+    with pytest.raises(CheckpointError, match="cut.pt"):
+        load_checkpoint(cut)
+    other = tmp_path / "other.pt"
+    torch.save({"weights": torch.zeros(2)}, other)
+    with pytest.raises(CheckpointError, match="not a musicrnn checkpoint"):
+        load_checkpoint(other)
+
+
+def test_resume_continues_exactly(tmp_path, small_abc_corpus):
+    m, t = _cfg(small_abc_corpus, tmp_path / "straight", max_steps=30, eval_every=15)
+    train(m, t)
+    m, t = _cfg(small_abc_corpus, tmp_path / "resumed", max_steps=15, eval_every=15)
+    train(m, t)
+    m, t = _cfg(small_abc_corpus, tmp_path / "resumed")
+    summary = train(m, t, resume=True, resume_overrides={"max_steps": 30})
+    assert summary["step"] == 30
+    a = torch.load(tmp_path / "straight" / "last.pt", weights_only=True)
+    b = torch.load(tmp_path / "resumed" / "last.pt", weights_only=True)
+    for k in a["state_dict"]:
+        assert torch.equal(a["state_dict"][k], b["state_dict"][k]), k
+    steps = [json.loads(l)["step"] for l in (tmp_path / "resumed" / "metrics.jsonl").read_text().splitlines()
+             if json.loads(l)["kind"] == "train"]
+    assert steps == [10, 15, 20, 30]  # 15: the first leg logged its last step
+
+
+def test_resume_without_last_is_clear(tmp_path):
+    m, t = _cfg("music21", tmp_path / "nothing")
+    with pytest.raises(TrainingError, match="nothing to resume"):
+        train(m, t, resume=True)
+
+
+def test_nan_loss_stops_and_keeps_best(tmp_path, small_abc_corpus, monkeypatch):
+    out = tmp_path / "nan"
+    m, t = _cfg(small_abc_corpus, out, max_steps=20, eval_every=10)
+    train(m, t)
+    best_before = _sha(out / "best.pt")
+    real = train_mod.loss_fn
+    calls = {"n": 0}
+
+    def poisoned(logits, targets):
+        calls["n"] += 1
+        loss = real(logits, targets)
+        return loss * float("nan") if calls["n"] > 5 else loss
+
+    monkeypatch.setattr(train_mod, "loss_fn", poisoned)
+    m, t = _cfg(small_abc_corpus, out)
+    with pytest.raises(TrainingError, match="loss became nan at step 25"):
+        train(m, t, resume=True, resume_overrides={"max_steps": 40})
+    assert _sha(out / "best.pt") == best_before
+    status = json.loads((out / "run.json").read_text())
+    assert status["status"] == "failed" and "nan" in status["error"]
+    load_checkpoint(out / "best.pt")
+
+
+def test_stop_event_ends_run_cleanly(tmp_path, small_abc_corpus):
+    stop = threading.Event()
+
+    def cb(ev):
+        if ev.get("kind") == "train" and ev["step"] >= 20:
+            stop.set()
+
+    m, t = _cfg(small_abc_corpus, tmp_path / "stop", max_steps=1000, eval_every=500)
+    summary = train(m, t, callback=cb, stop_event=stop)
+    assert summary["status"] == "stopped" and summary["step"] == 30
+    assert (tmp_path / "stop" / "best.pt").exists() and (tmp_path / "stop" / "last.pt").exists()
+
+
+def test_early_stopping(tmp_path, small_abc_corpus):
+    m, t = _cfg(small_abc_corpus, tmp_path / "early", max_steps=400, eval_every=5, patience=1, lr=1e-9,
+                warmup_steps=1)
+    summary = train(m, t)
+    assert summary["status"] == "early_stopped" and summary["step"] < 400
+
+
+def test_gru_cell_trains(tmp_path, small_abc_corpus):
+    m, t = configs_from_preset("tiny", {"cell": "gru"}, dict(data=str(small_abc_corpus), out=str(tmp_path / "g"),
+                                                             max_steps=10, eval_every=10))
+    train(m, t)
+    model, _, _ = load_model(tmp_path / "g")
+    assert isinstance(model.rnn, torch.nn.GRU)
+
+
+def test_init_starts_from_a_checkpoints_weights(tiny_run, small_abc_corpus, tmp_path):
+    from musicrnn.model.checkpoint import load_checkpoint
+    from musicrnn.training.config import configs_from_preset
+    from musicrnn.training.loop import train
+
+    start = load_checkpoint(tiny_run / "best.pt")
+    # a shape unlike the checkpoint's: --init takes the checkpoint's shape
+    m, t = configs_from_preset("tiny", {"hidden_size": 32}, dict(data=str(small_abc_corpus), out=str(tmp_path / "ft"),
+                                                                 max_steps=1, eval_every=1, lr=1e-9,
+                                                                 init=str(tiny_run)))
+    train(m, t)
+    tuned = load_checkpoint(tmp_path / "ft" / "best.pt")
+    assert tuned["model_config"]["hidden_size"] == start["model_config"]["hidden_size"]
+    for k, v in start["state_dict"].items():  # one step at a negligible rate: the weights are the start's
+        assert torch.allclose(v, tuned["state_dict"][k], atol=1e-4), k
+    assert abs(tuned["metrics"]["val_loss"] - start["metrics"]["val_loss"]) < 0.05
+
+
+def test_init_refuses_a_checkpoint_with_another_vocabulary(tiny_run, tmp_path):
+    from musicrnn.errors import TrainingError
+    from musicrnn.training.config import configs_from_preset
+    from musicrnn.training.loop import train
+
+    abc = tmp_path / "odd.abc"
+    abc.write_text("".join(f"X:{i}\nL:1/8\nM:4/4\nK:G\n{'~' * (i % 3)}GABc dedB|{'^' * (i % 2)}AGFE D4|]\n"
+                           for i in range(1, 80)))
+    m, t = configs_from_preset("tiny", {}, dict(data=str(abc), out=str(tmp_path / "x"), max_steps=1,
+                                                init=str(tiny_run)))
+    with pytest.raises(TrainingError, match="vocabulary"):
+        train(m, t)
