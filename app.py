@@ -9,6 +9,7 @@ training run's live view, which every watching tab polls without a Streamlit rer
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
+from app_support.access import unlock_form
 from app_support.models import model_choices
 from app_support.navigation import PAGE_FILES
 from app_support.resources import device_info, settle_heap, warm_render_pool
@@ -47,6 +48,7 @@ def main() -> None:
                          help="The shipped model (checkpoints/default) and every trained run with a best.pt.")
         else:
             st.warning("No model yet: train one on the Train page.", icon=":material/info:")
+        unlock_form()
         kind, label = device_info()
         color = "green" if kind in ("cuda", "mps") else "gray"
         icon = ":material/memory:" if kind in ("cuda", "mps") else ":material/developer_board:"

@@ -13,7 +13,16 @@ import threading
 from pathlib import Path
 
 from app_support import charts
-from musicrnn.training.run_folder import METRICS, SAMPLES, STATUS, RunInfo, read_metrics, read_samples, run_info
+from musicrnn.training.run_folder import (
+    METRICS,
+    SAMPLES,
+    STATUS,
+    RunInfo,
+    read_metrics,
+    read_samples,
+    run_info,
+    skipped_lines,
+)
 
 _FILES = (STATUS, METRICS, SAMPLES)
 SAMPLE_GAP_S = 30.0  # the live view moves to a newer sampled tune at most this often
@@ -50,8 +59,9 @@ def _fmt(event: dict, key: str, spec: str) -> str:
     return format(value, spec) if isinstance(value, (int, float)) else "–"
 
 
-def head(info: RunInfo, metrics: list[dict], samples: list[dict]) -> dict:
-    """Status, progress, metric tiles, caption and the step of the sampled tune to show (`shown_sample`). Pure."""
+def head(info: RunInfo, metrics: list[dict], samples: list[dict], skipped: int = 0) -> dict:
+    """Status, progress, metric tiles, caption and the step of the sampled tune to show (`shown_sample`), and
+    what is wrong with a damaged run folder (`problem`; `skipped` damaged lines of its event files). Pure."""
     train_ev = [e for e in metrics if e.get("kind") == "train"]
     val_ev = [e for e in metrics if e.get("kind") == "val"]
     t, v = (train_ev[-1] if train_ev else {}), (val_ev[-1] if val_ev else {})
@@ -71,7 +81,9 @@ def head(info: RunInfo, metrics: list[dict], samples: list[dict]) -> dict:
         "fraction": min(1.0, info.step / total) if total else 0.0,
         "progress": f"step {info.step:,} of {total:,}" + (f" · ETA {fmt_duration(eta)}" if eta is not None else ""),
         "tiles": [{"label": a, "value": b, "help": c} for a, b, c in tiles],
-        "caption": f"{len(train_ev)} training points · {len(val_ev)} validations",
+        "caption": f"{len(train_ev)} training points · {len(val_ev)} validations"
+                   + (f" · {skipped} damaged line{'s' if skipped != 1 else ''} skipped" if skipped else ""),
+        "problem": info.problem,
         "sample_step": shown_sample(samples),
     }
 
@@ -130,7 +142,8 @@ class LiveDocuments:
             hit = self._runs.get(folder)
         if hit is None or hit[0] != stamp:
             metrics = read_metrics(folder)
-            hit = (stamp, head(info, metrics, read_samples(folder)), [curve_point(e) for e in metrics])
+            samples = read_samples(folder)
+            hit = (stamp, head(info, metrics, samples, skipped_lines(folder)), [curve_point(e) for e in metrics])
             with self._lock:
                 self._runs[folder] = hit
         _, top, points = hit

@@ -3,6 +3,7 @@ draws it with plotly.js, so that watching costs no Streamlit reruns while the ru
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import quote
 
 import streamlit as st
 
@@ -18,6 +19,6 @@ def live_view(folder: Path, status: str, sample_step: int | None):
     """Progress, tiles and curves of a training run, redrawn in the browser. Its result's `sample` is set in
     the rerun of the enclosing fragment that a newer sampled tune causes, its `status` in the one that a
     change of the run's status causes."""
-    return _component(key="tr_live", data={"url": f"{LIVE_PATH}/{folder.name}", "plotly": PLOTLY_PATH,
+    return _component(key="tr_live", data={"url": f"{LIVE_PATH}/{quote(folder.name, safe='')}", "plotly": PLOTLY_PATH,
                                            "interval_ms": POLL_MS, "status": status, "sample_step": sample_step},
                       on_status_change=lambda: None, on_sample_change=lambda: None)

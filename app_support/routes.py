@@ -9,7 +9,7 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from app_support.live import LiveDocuments
-from musicrnn.training.run_folder import is_run_name, runs_root
+from musicrnn.training.run_folder import run_folder_named
 
 LIVE_PATH = "api/live"  # relative to the app's root: the page finds it as `api/live/<run name>`
 PLOTLY_PATH = "api/plotly.min.js"
@@ -21,7 +21,8 @@ async def live_run(request: Request) -> Response:
     last at step S); 304 when the tab already has this version. Answered on the event loop: from the cache it
     takes microseconds."""
     name = request.path_params["name"]
-    if not is_run_name(name):
+    folder = run_folder_named(name)
+    if folder is None:
         return JSONResponse({"error": f"not a run name: {name!r}"}, status_code=404)
     try:
         since = int(request.query_params.get("since", "0"))
@@ -29,7 +30,7 @@ async def live_run(request: Request) -> Response:
         step = int(step) if step is not None else None
     except ValueError:
         return JSONResponse({"error": "since and step must be whole numbers"}, status_code=400)
-    got = _docs.get(runs_root() / name, since, step)
+    got = _docs.get(folder, since, step)
     if got is None:
         return JSONResponse({"error": f"no run named {name!r}"}, status_code=404)
     body, etag = got

@@ -14,6 +14,7 @@ def md_escape(text: str) -> str:
 
 
 def show_error(what: str, err: BaseException | str | None) -> None:
-    """`st.error` naming what failed and why; the cause (which may quote tune text) is escaped."""
+    """`st.error` naming what failed and why; both may quote user text (a file name, a tune), so both are
+    escaped."""
     cause = str(err) if err is not None else "unknown error"
-    st.error(f"**{what}**: {md_escape(cause)}", icon=":material/error:")
+    st.error(f"**{md_escape(what)}**: {md_escape(cause)}", icon=":material/error:")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_support.access import owner_token
 from app_support.media import render_tune
 from app_support.text import md_escape, show_error
 from musicrnn.errors import MusicRNNError
@@ -91,7 +92,7 @@ def save_form(abc: str, key: str, settings: dict) -> None:
     title = c1.text_input("Title", key=f"{key}_title", placeholder="Untitled")
     if c2.button("Save to tunebook", key=f"{key}_save", icon=":material/bookmark_add:", width="stretch"):
         try:
-            tid = Tunebook().add(abc, title or None, settings)
+            tid = Tunebook().add(abc, title or None, settings, owner=owner_token())
             st.success(f"Saved as tune {tid} in the tunebook.", icon=":material/check:")
         except MusicRNNError as e:
             show_error("Could not save", e)

@@ -41,37 +41,9 @@ import threading
 import time
 from pathlib import Path
 
-from common import emit, machine
+from common import cpu_seconds, emit, machine
 
 from tests.helpers.appserver import CHROMIUM, CHROMIUM_ARGS, READY, AppServerError, start_app, stop_app  # noqa: E402  (common puts the repository on sys.path)
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU time of processes and their descendants (from /proc)."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0.0
-    seen = set()
-    todo = list(pids)
-    children: dict[int, list[int]] = {}
-    for d in Path("/proc").iterdir():
-        if d.name.isdigit():
-            try:
-                ppid = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                children.setdefault(ppid, []).append(int(d.name))
-            except (OSError, IndexError, ValueError):
-                pass
-    while todo:
-        pid = todo.pop()
-        if pid in seen:
-            continue
-        seen.add(pid)
-        todo += children.get(pid, [])
-        try:
-            f = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(f[11]) + int(f[12])) / tick
-        except (OSError, IndexError, ValueError):
-            pass
-    return total
 
 
 def descendants(pids: list[int]) -> list[int]:

@@ -35,3 +35,7 @@ class WorkerCrashError(RenderError):
 
 class WorkerTimeoutError(RenderError):
     """A conversion ran past its time limit; its worker was stopped and replaced."""
+
+
+class OptionError(MusicRNNError, ValueError):
+    """An option out of its range (temperature, top-p, number of tunes...): the CLI exits 2 with this line."""

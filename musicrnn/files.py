@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
@@ -49,6 +50,25 @@ def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], None], *, 
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def remove_partial_writes(folder: str | os.PathLike, names, older_than_s: float = 60.0) -> int:
+    """Remove what an `atomic_write` of one of `names` in `folder` left behind when its process was killed
+    (files older than `older_than_s`, so a write in progress is never touched); returns how many."""
+    removed = 0
+    pattern = re.compile("^(" + "|".join(re.escape(n) for n in names) + r")\.[A-Za-z0-9_]{8}(\.tmp)?$")
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return 0
+    for e in entries:
+        try:
+            if pattern.match(e.name) and e.is_file() and time.time() - e.stat().st_mtime >= older_than_s:
+                os.unlink(e.path)
+                removed += 1
+        except OSError:
+            pass
+    return removed
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:

@@ -2,7 +2,10 @@
 
 The file is `$MUSICRNN_TUNEBOOK`, else `tunebook.sqlite` in the user's data folder
 (`$XDG_DATA_HOME/musicrnn`, `~/.local/share/musicrnn`; `%APPDATA%\\musicrnn` on Windows).
-Each call opens its own connection, so any number of app sessions (threads) can share the file.
+Each call opens its own connection and keeps nothing of it on the object, so one `Tunebook` may serve any
+number of app sessions (threads) at once. A tune's `owner` is the mark of the session that saved it (the app
+lets that session edit it without the teacher's password). The file is read as untrusted: a value of the wrong
+type in a row is read as the nearest sensible value (a title as text, bad settings as none).
 """
 from __future__ import annotations
 
@@ -23,7 +26,8 @@ CREATE TABLE IF NOT EXISTS tunes (
     abc TEXT NOT NULL,
     settings TEXT NOT NULL DEFAULT '{}',
     created REAL NOT NULL,
-    updated REAL NOT NULL
+    updated REAL NOT NULL,
+    owner TEXT
 )
 """
 MAX_ABC = 100_000
@@ -52,6 +56,7 @@ class Tune:
     settings: dict = field(default_factory=dict)
     created: float = 0.0
     updated: float = 0.0
+    owner: str | None = None
 
     @property
     def date(self) -> str:
@@ -82,6 +87,9 @@ class Tunebook:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             with closing(self._connect()) as db, db:
                 db.execute(SCHEMA)
+                columns = {row[1] for row in db.execute("PRAGMA table_info(tunes)")}
+                if "owner" not in columns:  # a tunebook from before owners
+                    db.execute("ALTER TABLE tunes ADD COLUMN owner TEXT")
         except (OSError, sqlite3.Error) as e:
             raise TunebookError(f"{self.path}: cannot open the tunebook ({e})") from None
 
@@ -90,13 +98,12 @@ class Tunebook:
         db.row_factory = sqlite3.Row
         return db
 
-    def _run(self, sql: str, args=()) -> list[sqlite3.Row]:
+    def _run(self, sql: str, args=()) -> tuple[list[sqlite3.Row], int | None, int]:
+        """(rows, id of an inserted row, rows changed) of one statement in its own connection."""
         try:
             with closing(self._connect()) as db, db:
                 cur = db.execute(sql, args)
-                rows = cur.fetchall()
-                self._lastrowid, self._rowcount = cur.lastrowid, cur.rowcount
-                return rows
+                return cur.fetchall(), cur.lastrowid, cur.rowcount
         except sqlite3.Error as e:
             raise TunebookError(f"{self.path}: {e}") from None
 
@@ -104,11 +111,18 @@ class Tunebook:
     def _tune(row: sqlite3.Row) -> Tune:
         try:
             settings = json.loads(row["settings"] or "{}")
-        except ValueError:
+        except (TypeError, ValueError):
             settings = {}
-        return Tune(row["id"], row["title"], row["abc"], settings, row["created"], row["updated"])
 
-    def add(self, abc: str, title: str | None = None, settings: dict | None = None) -> int:
+        def number(v) -> float:
+            return float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else 0.0
+
+        owner = row["owner"]
+        return Tune(int(row["id"]), str(row["title"] if row["title"] is not None else "Untitled"),
+                    str(row["abc"] if row["abc"] is not None else ""), settings if isinstance(settings, dict) else {},
+                    number(row["created"]), number(row["updated"]), owner if isinstance(owner, str) else None)
+
+    def add(self, abc: str, title: str | None = None, settings: dict | None = None, owner: str | None = None) -> int:
         abc = (abc or "").strip()
         if not abc:
             raise TunebookError("nothing to save: the tune is empty")
@@ -116,12 +130,13 @@ class Tunebook:
             raise TunebookError(f"the tune has {len(abc)} characters, more than {MAX_ABC}")
         now = time.time()
         title = (title or "").strip() or title_of(abc)
-        self._run("INSERT INTO tunes (title, abc, settings, created, updated) VALUES (?, ?, ?, ?, ?)",
-                  (title, abc, json.dumps(settings or {}, default=str), now, now))
-        return int(self._lastrowid)
+        _, row_id, _ = self._run("INSERT INTO tunes (title, abc, settings, created, updated, owner) "
+                                 "VALUES (?, ?, ?, ?, ?, ?)",
+                                 (title, abc, json.dumps(settings or {}, default=str), now, now, owner))
+        return int(row_id)
 
     def get(self, tune_id: int) -> Tune:
-        rows = self._run("SELECT * FROM tunes WHERE id = ?", (int(tune_id),))
+        rows, _, _ = self._run("SELECT * FROM tunes WHERE id = ?", (int(tune_id),))
         if not rows:
             raise TunebookError(f"no tune {tune_id} in the tunebook")
         return self._tune(rows[0])
@@ -129,10 +144,10 @@ class Tunebook:
     def list(self, search: str | None = None) -> list[Tune]:
         if search:
             like = f"%{search}%"
-            rows = self._run("SELECT * FROM tunes WHERE title LIKE ? OR abc LIKE ? ORDER BY created DESC, id DESC",
-                             (like, like))
+            rows, _, _ = self._run("SELECT * FROM tunes WHERE title LIKE ? OR abc LIKE ? "
+                                   "ORDER BY created DESC, id DESC", (like, like))
         else:
-            rows = self._run("SELECT * FROM tunes ORDER BY created DESC, id DESC")
+            rows, _, _ = self._run("SELECT * FROM tunes ORDER BY created DESC, id DESC")
         return [self._tune(r) for r in rows]
 
     def update(self, tune_id: int, *, abc: str | None = None, title: str | None = None) -> None:
@@ -144,8 +159,8 @@ class Tunebook:
         self._run("UPDATE tunes SET abc = ?, title = ?, updated = ? WHERE id = ?", (abc, title, time.time(), t.id))
 
     def delete(self, tune_id: int) -> None:
-        self._run("DELETE FROM tunes WHERE id = ?", (int(tune_id),))
-        if not self._rowcount:
+        _, _, changed = self._run("DELETE FROM tunes WHERE id = ?", (int(tune_id),))
+        if not changed:
             raise TunebookError(f"no tune {tune_id} in the tunebook")
 
     def export_abc(self) -> str:

@@ -8,12 +8,13 @@ from pathlib import Path
 import streamlit as st
 
 from app_support import charts
+from app_support.access import can_manage, managed_note
 from app_support.data_folders import irishman_dir, known_sources, uploads_dir
 from app_support.text import md_escape, show_error
 from app_support.tune_view import tune_view
 from musicrnn.data.sources import MUSIC21_PARTS
 from musicrnn.errors import MusicRNNError
-from musicrnn.files import safe_name
+from musicrnn.files import atomic_write_bytes, safe_name
 
 
 @st.cache_resource(max_entries=3, show_spinner="Reading and cleaning the tunes…")
@@ -53,7 +54,7 @@ def save_upload() -> None:
 
     f = st.session_state.get("ds_upload")
     st.session_state.pop("ds_upload_error", None)
-    if f is None:
+    if f is None or not can_manage():
         return
     data = f.getvalue()
     name = safe_name(Path(f.name).name, default="upload.abc", limit=200, keep="_.-", sep="_")
@@ -71,8 +72,7 @@ def save_upload() -> None:
             st.session_state["ds_upload_error"] = (f.name, str(e).replace(str(probe), f.name))
             return
     dest = uploads_dir() / f"{Path(name).stem}-{hashlib.sha256(data).hexdigest()[:8]}{suffix}"
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    dest.write_bytes(data)
+    atomic_write_bytes(dest, data)  # named by its content: an upload never replaces other data
     st.session_state["ds_source"] = str(dest)
 
 
@@ -97,8 +97,11 @@ with c1:
     if src == "other":
         src = st.text_input("Path: an IrishMAN folder or .json, or an .abc file or folder", key="ds_path").strip()
 with c2:
-    st.file_uploader("…or upload an IrishMAN .json or an .abc file", type=["json", "abc"], key="ds_upload",
-                     on_change=save_upload)
+    if can_manage():
+        st.file_uploader("…or upload an IrishMAN .json or an .abc file", type=["json", "abc"], key="ds_upload",
+                         on_change=save_upload)
+    else:
+        managed_note("Uploading data")
 if st.session_state.get("ds_upload_error"):
     name, err = st.session_state["ds_upload_error"]
     show_error(f"Cannot read the upload {name}", err)
@@ -107,7 +110,9 @@ with st.expander("Get IrishMAN (214,000 Irish tunes, about 300 MB, from the Hugg
                  icon=":material/download:"):
     have = (irishman_dir() / "train.json").is_file()
     st.caption(f"Saved to {md_escape(str(irishman_dir()))}" + (" — already downloaded." if have else "."))
-    if st.button("Download IrishMAN", key="ds_download", icon=":material/cloud_download:"):
+    if not can_manage():
+        managed_note("Downloading data")
+    elif st.button("Download IrishMAN", key="ds_download", icon=":material/cloud_download:") and can_manage():
         from musicrnn.data.download import download_irishman
 
         def factory(name: str):

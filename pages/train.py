@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
+from app_support.access import can_manage, managed_note
 from app_support.charts import accuracy_curve, loss_curve
 from app_support.data_folders import known_sources
 from app_support.live import head, shown_sample
@@ -27,7 +28,8 @@ STATUS_BADGE = {"running": ":blue-badge[:material/play_arrow: running]",
                 "early_stopped": ":green-badge[:material/check: early-stopped]",
                 "stopped": ":orange-badge[:material/stop: stopped]",
                 "interrupted": ":orange-badge[:material/pause: interrupted]",
-                "failed": ":red-badge[:material/error: failed]"}
+                "failed": ":red-badge[:material/error: failed]",
+                "damaged": ":red-badge[:material/broken_image: damaged]"}
 MODEL_FIELDS = ("cell", "embedding_dim", "hidden_size", "layers", "dropout")
 TRAIN_FIELDS = ("batch_size", "seq_len", "lr", "epochs", "patience", "max_steps", "windows")
 WINDOWS = {"random": "random windows", "tunes": "whole tunes"}
@@ -58,7 +60,11 @@ if "tr_preset" not in st.session_state:
     st.session_state["tr_preset"] = "gpu" if dev_kind == "cuda" else "cpu"
     apply_preset()
 
-with st.expander("New training run", expanded=not any(r.active for r in run_folder.list_runs()), icon=":material/add:"):
+MANAGER = can_manage()
+with st.expander("New training run", expanded=MANAGER and not any(r.active for r in run_folder.list_runs()),
+                 icon=":material/add:"):
+    if not MANAGER:
+        managed_note("Starting a training run")
     sources = known_sources()
     c1, c2 = st.columns([2, 1])
     source = c1.selectbox("Training data", list(sources) + ["other"],
@@ -91,11 +97,13 @@ with st.expander("New training run", expanded=not any(r.active for r in run_fold
                  help="random: windows anywhere in the joined tunes. whole tunes: each tune read from its start "
                       "(long ones in Window-sized chunks, the state carried), as the studio samples them.")
     name = d2.text_input("Run name", key="tr_name", placeholder=run_folder.new_run_name(),
-                         help=f"A folder under {run_folder.runs_root()}")
-    if st.button("Start training", type="primary", icon=":material/play_arrow:", key="tr_start"):
+                         help=f"A folder under {md_escape(str(run_folder.runs_root()))}")
+    if st.button("Start training", type="primary", icon=":material/play_arrow:", key="tr_start",
+                 disabled=not MANAGER) and can_manage():
         from musicrnn.training.config import configs_from_preset
 
         ss = st.session_state
+        ss.pop("tr_start_error", None)
         folder = run_folder.runs_root() / (name.strip() or run_folder.new_run_name())
         try:
             if name.strip() and not run_folder.is_run_name(name.strip()):
@@ -112,9 +120,15 @@ with st.expander("New training run", expanded=not any(r.active for r in run_fold
                  "data": source, "out": str(folder), "device": device})
             registry.start(model_cfg, cfg)
             st.session_state["tr_watch"] = str(folder.resolve())
-            st.toast(f"Training started in {folder}", icon=":material/play_arrow:")
+            st.toast(f"Training started in {md_escape(str(folder))}", icon=":material/play_arrow:")
         except (MusicRNNError, ValueError) as e:
-            show_error("Cannot start training", e)
+            # kept until the user acts again: the run that won the race reruns every watching tab
+            ss["tr_start_error"] = str(e)
+    if st.session_state.get("tr_start_error"):
+        show_error("Cannot start training", st.session_state["tr_start_error"])
+        if st.button("Dismiss", key="tr_start_error_ok", icon=":material/close:"):
+            st.session_state.pop("tr_start_error", None)
+            st.rerun()
 
 # ------------------------------------------------------------------------------------------ live view
 
@@ -164,11 +178,13 @@ def run_header(folder: Path | None) -> str | None:
     h1.markdown(f"#### {md_escape(info.name)} &nbsp; {STATUS_BADGE.get(info.status, md_escape(info.status))}")
     h1.caption(f"{md_escape(info.device or '?')} · {info.parameters or 0:,} parameters · data "
                f"{md_escape(info.data or '?')} · {md_escape(str(info.folder))}")
-    if info.active:
+    if info.active and can_manage():
         if h2.button("Stop", icon=":material/stop:", key="tr_stop", width="stretch",
-                     help="Ends the run after the current step; best.pt and last.pt are kept."):
+                     help="Ends the run after the current step; best.pt and last.pt are kept.") and can_manage():
             registry.stop(folder)
             st.toast("Stopping after the current step…")
+    if info.problem:
+        show_error("This run folder is damaged", info.problem)
     if info.error:
         show_error("The run failed", info.error)
     return info.status
@@ -177,7 +193,7 @@ def run_header(folder: Path | None) -> str | None:
 def still_view(folder: Path, info: run_folder.RunInfo) -> None:
     """The run's progress, figures and curves drawn once (a run that is not training)."""
     metrics = run_folder.read_metrics(folder)
-    top = head(info, metrics, run_folder.read_samples(folder))
+    top = head(info, metrics, run_folder.read_samples(folder), run_folder.skipped_lines(folder))
     st.progress(top["fraction"], text=top["progress"])
     row = st.container(horizontal=True)
     for tile in top["tiles"]:
@@ -292,7 +308,8 @@ if not runs:
 else:
     rows = []
     for r in runs:
-        rows.append({"run": r.name, "status": r.status, "step": r.step, "of": r.total_steps,
+        rows.append({"run": r.name, "status": r.status, "problem": r.problem or r.error, "step": r.step,
+                     "of": r.total_steps,
                      "best val bpc": round(r.best_val_bpc, 3) if r.best_val_bpc else None,
                      "parameters": r.parameters, "device": r.device, "data": r.data,
                      "started": time.strftime("%Y-%m-%d %H:%M", time.localtime(r.started)) if r.started else None})
@@ -305,13 +322,13 @@ else:
     if b1.button("Watch", icon=":material/visibility:", key="tr_watch_btn", width="stretch"):
         st.session_state["tr_watch"] = pick
         st.rerun()
-    can_resume = r.status in ("interrupted", "stopped", "failed") and r.has_last
+    can_resume = r.status in ("interrupted", "stopped", "failed") and r.has_last and MANAGER
     if b2.button("Resume", icon=":material/resume:", key="tr_resume", disabled=not can_resume, width="stretch",
-                 help="Continue from last.pt with the run's own settings."):
+                 help="Continue from last.pt with the run's own settings.") and can_manage():
         try:
             registry.resume(r.folder)
             st.session_state["tr_watch"] = pick
-            st.toast(f"Resuming {r.name}", icon=":material/resume:")
+            st.toast(f"Resuming {md_escape(r.name)}", icon=":material/resume:")
             st.rerun()
         except (MusicRNNError, ValueError) as e:
             show_error(f"Cannot resume {r.name}", e)

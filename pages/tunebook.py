@@ -3,6 +3,7 @@ import json
 
 import streamlit as st
 
+from app_support.access import managed_note, may_change_tune
 from app_support.text import md_escape, show_error
 from app_support.tune_view import tune_view
 from musicrnn.errors import MusicRNNError
@@ -38,8 +39,10 @@ if st.session_state.get("tb_pick") not in by_id:
     st.session_state["tb_pick"] = tunes[0].id
 left, right = st.columns([1, 2.4], gap="large")
 with left:
+    # Every tune is its id here: two tunes of the same title and minute are two options (the number tells them
+    # apart for the listener too).
     pick = st.radio("Tunes", list(by_id), key="tb_pick", label_visibility="collapsed",
-                    format_func=lambda i: f"{md_escape(by_id[i].title)} · {by_id[i].date}")
+                    format_func=lambda i: f"{md_escape(by_id[i].title)} · {by_id[i].date} · #{i}")
 tune = by_id[pick]
 with right:
     st.subheader(md_escape(tune.title), anchor=False)
@@ -50,8 +53,12 @@ with right:
                    + f" · saved {tune.date}")
         with st.expander("Settings that made this tune"):
             st.code(json.dumps(s, indent=1), language="json")
-    new_title = st.text_input("Title", tune.title, key=f"tb_title_{tune.id}")
-    abc = tune_view(tune.abc, f"tb_{tune.id}_{int(tune.updated)}", file_stem=tune.title)
+    mine = may_change_tune(tune.owner)
+    new_title = st.text_input("Title", tune.title, key=f"tb_title_{tune.id}", disabled=not mine)
+    abc = tune_view(tune.abc, f"tb_{tune.id}_{int(tune.updated)}", file_stem=tune.title, editable=mine)
+    if not mine:
+        managed_note("Changing a tune someone else saved")
+        st.stop()
     b1, b2, _ = st.columns([1, 1, 2])
     changed = abc.strip() != tune.abc.strip() or new_title.strip() != tune.title
     if b1.button("Save changes", key=f"tb_save_{tune.id}", disabled=not changed, icon=":material/save:",
@@ -65,7 +72,7 @@ with right:
     if b2.button("Delete", key=f"tb_delete_{tune.id}", icon=":material/delete:", width="stretch"):
         try:
             book.delete(tune.id)
-            st.toast(f"Deleted {tune.title}.")
+            st.toast(f"Deleted {md_escape(tune.title)}.")
             st.rerun()
         except MusicRNNError as e:
             show_error("Could not delete", e)

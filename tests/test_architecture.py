@@ -13,11 +13,12 @@ ROOT = Path(__file__).resolve().parent.parent
 MAX_LINES = 500
 
 #: What each part of the library may import besides itself (docs/design.md explains the order).
-BASE = ("musicrnn.errors", "musicrnn.files", "musicrnn.notation")
+BASE = ("musicrnn.errors", "musicrnn.files", "musicrnn.records", "musicrnn.notation")
 ALLOWED = {
     "musicrnn.errors": (),
     "musicrnn.files": ("musicrnn.errors",),
     "musicrnn.notation": ("musicrnn.errors",),
+    "musicrnn.records": ("musicrnn.errors",),
     "musicrnn.data": BASE,
     "musicrnn.model": BASE + ("musicrnn.data",),
     "musicrnn.generation": BASE + ("musicrnn.data", "musicrnn.model"),

@@ -9,12 +9,19 @@ from __future__ import annotations
 import argparse
 
 from musicrnn.cli import corpus_commands, model_commands, music_commands, train_command
-from musicrnn.cli.output import EXIT_INTERRUPTED, print_error
+from musicrnn.cli.output import EXIT_ERROR, EXIT_INTERRUPTED, print_error
 from musicrnn.errors import MusicRNNError
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse, with a bad option as one line on stderr (exit 2) like every other error of the CLI."""
+
+    def error(self, message: str):
+        self.exit(EXIT_ERROR, f"error: {self.prog}: {message} (see --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="musicrnn", description="Character-level RNN for folk tunes in ABC notation.")
+    p = Parser(prog="musicrnn", description="Character-level RNN for folk tunes in ABC notation.")
     sub = p.add_subparsers(dest="command", required=True)
     for module in (corpus_commands, train_command, model_commands, music_commands):
         module.add_commands(sub)

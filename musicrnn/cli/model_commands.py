@@ -5,21 +5,27 @@ import sys
 
 from musicrnn.cli.corpus_commands import DATA_HELP
 from musicrnn.cli.output import print_json
+from musicrnn.generation.options import MAX_BATCH_CHARS, MAX_CHARS, MAX_TEMPERATURE, MAX_TUNES, check_sampling
 
 
 def add_commands(sub) -> None:
     g = sub.add_parser("generate", help="sample tunes from a checkpoint")
     g.add_argument("--checkpoint", default=None, help="file or folder (default: checkpoints/default)")
-    g.add_argument("-n", type=int, default=1, help="number of tunes (sampled together in one batch)")
-    g.add_argument("--temperature", type=float, default=1.0)
-    g.add_argument("--top-k", type=int, default=None)
-    g.add_argument("--top-p", type=float, default=None)
-    g.add_argument("--seed", type=int, default=None, help="fixed seed: identical output on the same device")
+    g.add_argument("-n", type=int, default=1,
+                   help=f"number of tunes, 1 to {MAX_TUNES:,}, sampled together in one batch (n x --max-chars at "
+                        f"most {MAX_BATCH_CHARS:,})")
+    g.add_argument("--temperature", type=float, default=1.0,
+                   help=f"above 0 and at most {MAX_TEMPERATURE:g}; lower is safer, higher more adventurous")
+    g.add_argument("--top-k", type=int, default=None, help="sample from the k most likely characters (0: off)")
+    g.add_argument("--top-p", type=float, default=None,
+                   help="sample from the most likely characters holding this share of the probability, in (0, 1]")
+    g.add_argument("--seed", type=int, default=None,
+                   help="0 to 2**63 - 1; a fixed seed gives identical output on the same device")
     g.add_argument("--meter", default=None, help="e.g. 6/8")
     g.add_argument("--unit", default=None, help="unit note length, e.g. 1/8")
     g.add_argument("--key", default=None, help="e.g. D, Ador, Em")
     g.add_argument("--prime", default=None, help="ABC to continue (body, or a whole header starting X:)")
-    g.add_argument("--max-chars", type=int, default=1000)
+    g.add_argument("--max-chars", type=int, default=1000, help=f"new characters per tune, 1 to {MAX_CHARS:,}")
     g.add_argument("--device", default="auto")
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_generate)
@@ -34,6 +40,9 @@ def add_commands(sub) -> None:
 
 
 def cmd_generate(args) -> int:
+    prime_text = args.prime or ""
+    check_sampling(n=args.n, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
+                   max_chars=args.max_chars, prime=prime_text, seed=args.seed or 0)  # before the model loads
     import torch
 
     from musicrnn.generation.sampler import build_prime, sample

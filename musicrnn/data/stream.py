@@ -13,16 +13,20 @@ from pathlib import Path
 
 import numpy as np
 
-from musicrnn.data.sources import read_source, source_fingerprint
+from musicrnn.data.sources import RawCorpus, read_source, source_fingerprint
 from musicrnn.data.split import clean_corpus
 from musicrnn.data.vocab import Vocab
-from musicrnn.files import atomic_write_bytes
+from musicrnn.errors import MusicRNNError
+from musicrnn.files import atomic_write_bytes, remove_partial_writes
+from musicrnn.records import COUNT, OBJECT, TEXT, Kind, problems
 
 #: Files of one cached stream: the two splits' token ids and what they hold (vocabulary, dtype, lengths).
 TRAIN_FILE, VAL_FILE, META_FILE = "train.bin", "val.bin", "meta.json"
 #: 2: bar lines made to agree with line ends (data/barlines.py); 3: tunes whose bars disagree with their meter
 #: dropped. A new version makes every cached stream be rebuilt.
 CACHE_VERSION = 3
+META_SCHEMA = {"vocab": Kind("a list", (list,), optional=False), "dtype": TEXT.required(),
+               "train_len": COUNT.required(), "val_len": COUNT.required(), "description": OBJECT.required()}
 
 
 def cache_dir() -> Path:
@@ -50,21 +54,39 @@ def split_stream(stream: np.ndarray) -> list[np.ndarray]:
     return [stream[a:b] for a, b in zip(starts, ends)]
 
 
+def cache_folder(raw: RawCorpus, val_fraction: float = 0.05, keep_optional: bool = False) -> Path:
+    """Where the streams of this source content, split and cleaning version are cached."""
+    key = f"{source_fingerprint(raw)}-v{CACHE_VERSION}-{val_fraction}-{int(keep_optional)}"
+    return cache_dir() / "prepared" / key
+
+
+def _read_cache(folder: Path) -> Prepared | None:
+    """The cached streams of `folder`, or None when anything in it does not fit (it is then rebuilt)."""
+    try:
+        meta = json.loads((folder / META_FILE).read_text())
+        if problems(meta, META_SCHEMA) or meta["dtype"] not in ("uint8", "int16"):
+            return None
+        vocab = Vocab(meta["vocab"])
+        train = np.fromfile(folder / TRAIN_FILE, dtype=np.dtype(meta["dtype"]))
+        val = np.fromfile(folder / VAL_FILE, dtype=np.dtype(meta["dtype"]))
+    except (OSError, ValueError, TypeError, MusicRNNError):
+        return None
+    if len(train) != meta["train_len"] or len(val) != meta["val_len"]:
+        return None
+    if any(len(a) and not 0 <= int(a.min()) <= int(a.max()) < len(vocab) for a in (train, val)):
+        return None  # ids the vocabulary does not have: the model's embedding would fail on them
+    return Prepared(vocab, train, val, meta["description"], cached=True)
+
+
 def prepare(src="music21", val_fraction: float = 0.05, keep_optional: bool = False, use_cache: bool = True) -> Prepared:
     """Load, clean, split and encode a source, reusing the cached arrays when the content is unchanged."""
     raw = read_source(src)
-    key = f"{source_fingerprint(raw)}-v{CACHE_VERSION}-{val_fraction}-{int(keep_optional)}"
-    folder = cache_dir() / "prepared" / key
+    folder = cache_folder(raw, val_fraction, keep_optional)
     if use_cache and (folder / META_FILE).exists():
-        try:
-            meta = json.loads((folder / META_FILE).read_text())
-            dtype = np.dtype(meta["dtype"])
-            train = np.fromfile(folder / TRAIN_FILE, dtype=dtype)
-            val = np.fromfile(folder / VAL_FILE, dtype=dtype)
-            if len(train) == meta["train_len"] and len(val) == meta["val_len"]:
-                return Prepared(Vocab(meta["vocab"]), train, val, meta["description"], cached=True)
-        except (OSError, ValueError, KeyError):
-            pass  # a damaged cache is rebuilt below
+        cached = _read_cache(folder)
+        if cached is not None:
+            return cached
+        remove_partial_writes(folder, (TRAIN_FILE, VAL_FILE, META_FILE), older_than_s=0)
     corpus = clean_corpus(raw, val_fraction, keep_optional)
     del raw
     vocab = Vocab.from_texts(corpus.all_tunes)

@@ -8,6 +8,7 @@ import torch
 
 from musicrnn.data.vocab import Vocab
 from musicrnn.errors import VocabError
+from musicrnn.generation.options import check_sampling
 from musicrnn.model.network import CharRNN
 
 
@@ -81,10 +82,8 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
 
     `stop_at_eos=False` always runs `max_chars` steps (for timing); the text still ends at the first `<eos>`.
     """
-    if temperature <= 0:
-        raise ValueError(f"temperature must be above 0, not {temperature}")
-    if n < 1:
-        raise ValueError(f"n must be at least 1, not {n}")
+    check_sampling(n=n, temperature=temperature, top_k=top_k, top_p=top_p, max_chars=max_chars, prime=prime,
+                   seed=seed)
     missing = vocab.unknown(prime)
     if missing:
         raise VocabError("the prime holds characters the model does not know: " + ", ".join(repr(c) for c in missing))

@@ -12,10 +12,11 @@ from pathlib import Path
 
 import torch
 
-from musicrnn.data.vocab import Vocab
-from musicrnn.errors import CheckpointError
+from musicrnn.data.vocab import EOS, Vocab
+from musicrnn.errors import CheckpointError, MusicRNNError
 from musicrnn.files import atomic_write
 from musicrnn.model.network import CharRNN, ModelConfig
+from musicrnn.records import shown
 
 FORMAT = "musicrnn-checkpoint"
 VERSION = 1
@@ -49,35 +50,75 @@ def resolve(path: str | os.PathLike | None) -> Path:
     return p
 
 
+#: Largest sizes a checkpoint's config may ask for (the shipped model: 2 x 384, embedding 64, 96 characters).
+LIMITS = {"vocab_size": 1024, "embedding_dim": 8192, "hidden_size": 8192, "layers": 16}
+
+
 def load_checkpoint(path, map_location="cpu") -> dict:
-    """Load and validate a checkpoint dict with `weights_only=True`; clear errors for anything else."""
+    """Load a checkpoint dict with `weights_only=True` and check it before anything is built from it: its
+    marker and version, a vocabulary of characters, a config within LIMITS, and tensors of exactly the shapes
+    that config needs. Every problem is one CheckpointError line naming the file."""
     p = resolve(path)
     try:
         ckpt = torch.load(p, map_location=map_location, weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError,
-            IndexError) as e:
-        first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise CheckpointError(f"{p}: not a readable musicrnn checkpoint (truncated or another format): "
-                              f"{first[:200]}") from None
+    except pickle.UnpicklingError as e:
+        if "weights only" in str(e).lower():
+            raise CheckpointError(f"{p}: refused as unsafe: it holds Python objects other than tensors and plain "
+                                  "values, which could run code when loaded; it was not loaded") from None
+        raise CheckpointError(f"{p}: not a readable musicrnn checkpoint (truncated or another format)") from None
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError, ValueError, KeyError, IndexError, TypeError,
+            AttributeError):
+        raise CheckpointError(f"{p}: not a readable musicrnn checkpoint (truncated or another format)") from None
     if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
         raise CheckpointError(f"{p}: not a musicrnn checkpoint (no '{FORMAT}' marker)")
-    if ckpt.get("version", 0) > VERSION:
-        raise CheckpointError(f"{p}: checkpoint version {ckpt['version']} is newer than this musicrnn reads "
-                              f"({VERSION})")
+    version = ckpt.get("version", 0)
+    if not isinstance(version, int) or version > VERSION:
+        raise CheckpointError(f"{p}: checkpoint version {shown(version)} is not one this musicrnn reads "
+                              f"(up to {VERSION})")
     for key in ("model_config", "vocab", "state_dict"):
         if key not in ckpt:
             raise CheckpointError(f"{p}: checkpoint lacks its '{key}' field")
+    ckpt["model_config"] = _checked_config(p, ckpt)
     ckpt["path"] = str(p)
     return ckpt
 
 
-def load_model(path=None, device: torch.device | str = "cpu") -> tuple[CharRNN, Vocab, dict]:
-    """Rebuild the model from a checkpoint, in eval mode on `device`."""
-    ckpt = load_checkpoint(path)
-    cfg = ModelConfig.from_dict(ckpt["model_config"])
-    model = CharRNN(cfg)
+def _checked_config(p: Path, ckpt: dict) -> dict:
+    vocab = ckpt["vocab"]
+    if not (isinstance(vocab, list) and vocab and vocab[0] == EOS and all(isinstance(t, str) for t in vocab)):
+        raise CheckpointError(f"{p}: its vocabulary is not a list of characters starting with {EOS!r}")
     try:
-        model.load_state_dict(ckpt["state_dict"])
-    except RuntimeError as e:
-        raise CheckpointError(f"{ckpt['path']}: weights do not match the stored config: {str(e)[:200]}") from None
+        cfg = ModelConfig.from_dict(ckpt["model_config"])
+    except (MusicRNNError, TypeError, ValueError) as e:
+        raise CheckpointError(f"{p}: bad model config: {e}") from None
+    for name, limit in LIMITS.items():
+        if getattr(cfg, name) > limit:
+            raise CheckpointError(f"{p}: its config asks for {name} {getattr(cfg, name):,}, more than the "
+                                  f"{limit:,} musicrnn builds")
+    if cfg.vocab_size != len(vocab):
+        raise CheckpointError(f"{p}: its config has vocab_size {cfg.vocab_size}, its vocabulary "
+                              f"{len(vocab)} characters")
+    with torch.device("meta"):  # the shapes the config needs, without allocating them
+        wanted = {k: tuple(v.shape) for k, v in CharRNN(cfg).state_dict().items()}
+    state = ckpt["state_dict"]
+    if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
+        raise CheckpointError(f"{p}: its weights are not a dict of tensors")
+    missing = sorted(set(wanted) - set(state))
+    extra = sorted(set(state) - set(wanted))
+    if missing or extra:
+        raise CheckpointError(f"{p}: its weights do not match its config ({cfg.layers} x {cfg.hidden_size} "
+                              f"{cfg.cell}): " + (f"missing {', '.join(missing[:3])}" if missing
+                                                  else f"unexpected {', '.join(str(k) for k in extra[:3])}"))
+    for k, shape in wanted.items():
+        if tuple(state[k].shape) != shape:
+            raise CheckpointError(f"{p}: its weights do not match its config: {k} has shape "
+                                  f"{tuple(state[k].shape)}, the config needs {shape}")
+    return cfg.to_dict()
+
+
+def load_model(path=None, device: torch.device | str = "cpu") -> tuple[CharRNN, Vocab, dict]:
+    """Rebuild the model from a checkpoint (checked by `load_checkpoint`), in eval mode on `device`."""
+    ckpt = load_checkpoint(path)
+    model = CharRNN(ModelConfig.from_dict(ckpt["model_config"]))
+    model.load_state_dict(ckpt["state_dict"])
     return model.to(device).eval(), Vocab(ckpt["vocab"]), ckpt

@@ -1,23 +1,24 @@
 """The model: embedding → stacked LSTM (or GRU) → dropout → linear, configured by one dataclass."""
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 
+from musicrnn.records import settings_from_dict
+
 
 class Settings:
     """A dataclass of settings as a plain dict (checkpoints and run folders store them so) and back; keys it
-    does not know (written by another version) are left out."""
+    does not know (written by another version) are left out, values of the wrong kind are a RecordError."""
 
     def to_dict(self) -> dict:
         return asdict(self)
 
     @classmethod
     def from_dict(cls, d: dict):
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        return settings_from_dict(cls, d, cls.__name__)
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from musicrnn.errors import OptionError
 from musicrnn.model.network import ModelConfig, Settings
 
 # Presets: (model fields, training fields). `cpu` trains a useful model on the embedded corpus within an
@@ -47,6 +48,24 @@ class TrainConfig(Settings):
     tensorboard: bool = False
     init: str | None = None  # start from this checkpoint's weights (fine-tuning); fresh optimizer and schedule
     windows: str = "random"  # "random" windows of the stream, or whole "tunes" from their start (batches.py)
+
+    def __post_init__(self):
+        for name, low in (("batch_size", 1), ("seq_len", 1), ("warmup_steps", 0), ("eval_every", 1),
+                          ("eval_chars", 1), ("patience", 0), ("log_every", 1), ("sample_chars", 1), ("seed", 0)):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < low:
+                raise OptionError(f"{name} {value!r}: must be a whole number of at least {low}")
+        if self.max_steps is not None and (not isinstance(self.max_steps, int) or self.max_steps < 1):
+            raise OptionError(f"max_steps {self.max_steps!r}: must be a whole number of at least 1")
+        for name, low, high in (("lr", 0, 10), ("epochs", 0, 1e6), ("weight_decay", -1e-12, 10),
+                                ("min_lr_ratio", -1e-12, 1), ("grad_clip", 0, 1e6), ("val_fraction", 0, 1)):
+            value = getattr(self, name)
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or not low < value <= high:
+                raise OptionError(f"{name} {value!r}: must be a number above {max(low, 0):g} and at most {high:g}")
+        if self.schedule not in ("cosine", "plateau", "constant"):
+            raise OptionError(f"schedule {self.schedule!r}: must be cosine, plateau or constant")
+        if self.windows not in ("random", "tunes"):
+            raise OptionError(f"windows {self.windows!r}: must be random or tunes")
 
 
 def configs_from_preset(preset: str | None, model_overrides: dict | None = None,

@@ -14,13 +14,13 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from musicrnn.errors import TrainingError
+from musicrnn.errors import MusicRNNError, TrainingError
 from musicrnn.model.device import device_label, pick_device
 from musicrnn.model.network import ModelConfig
 from musicrnn.training.config import TrainConfig
 from musicrnn.training.liveness import thread_name, training_threads
 from musicrnn.training.loop import train
-from musicrnn.training.run_folder import STATUS, RunInfo, list_runs, read_json, request_stop, run_info, runs_root
+from musicrnn.training.run_folder import STATUS, RunInfo, list_runs, read_status, request_stop, run_info, runs_root
 
 
 def _device_key(label: str | None) -> str:
@@ -140,9 +140,14 @@ class TrainingJobs:
     def resume(self, folder: str | os.PathLike, **overrides) -> Job:
         """Continue an interrupted or stopped run from its `last.pt`."""
         folder = Path(folder)
-        st = read_json(folder / STATUS, {}) or {}
-        cfg = TrainConfig.from_dict({**(st.get("config") or {}), "out": str(folder)})
-        model_cfg = ModelConfig.from_dict(st.get("model") or {})
+        st, problem = read_status(folder)
+        if st is None:
+            raise TrainingError(f"{folder}: cannot resume: {problem or 'no run here'}")
+        try:
+            cfg = TrainConfig.from_dict({**(st.get("config") or {}), "out": str(folder)})
+            model_cfg = ModelConfig.from_dict(st.get("model") or {})
+        except MusicRNNError as e:
+            raise TrainingError(f"{folder}: cannot resume: {STATUS}: {e}") from None
         return self.start(model_cfg, cfg, resume=True, resume_overrides=overrides or None)
 
     def stop(self, folder: str | os.PathLike | None = None) -> int:

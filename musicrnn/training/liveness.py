@@ -34,12 +34,15 @@ def thread_alive(folder: Path) -> bool:
 
 
 def pid_alive(pid) -> bool:
-    try:
-        os.kill(int(pid), 0)
-    except (ProcessLookupError, ValueError, TypeError):
+    """Whether a process of this id runs on this machine (an id that cannot be one is not)."""
+    if not isinstance(pid, int) or isinstance(pid, bool) or pid <= 0:
         return False
+    try:
+        os.kill(pid, 0)
     except PermissionError:
         return True
+    except (ProcessLookupError, OverflowError, OSError, ValueError):
+        return False
     return True
 
 

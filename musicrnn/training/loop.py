@@ -20,7 +20,8 @@ import torch.nn.functional as F
 
 from musicrnn.data.batches import IGNORE, make_batches
 from musicrnn.data.stream import Prepared, prepare, split_stream
-from musicrnn.errors import CheckpointError, TrainingError
+from musicrnn.errors import CheckpointError, MusicRNNError, TrainingError
+from musicrnn.files import remove_partial_writes
 from musicrnn.generation.sampler import sample
 from musicrnn.generation.scoring import LN2, score_stream, score_tunes
 from musicrnn.model.checkpoint import atomic_save, load_checkpoint, make_checkpoint
@@ -28,7 +29,16 @@ from musicrnn.model.device import autocast, device_label
 from musicrnn.model.network import CharRNN, ModelConfig
 from musicrnn.training import distributed
 from musicrnn.training.config import RESUMABLE, TrainConfig, lr_factor
-from musicrnn.training.run_folder import BEST_FILE, LAST_FILE, METRICS, SAMPLES, STOP_FILE, RunLog, truncate_jsonl
+from musicrnn.training.run_folder import (
+    BEST_FILE,
+    LAST_FILE,
+    METRICS,
+    SAMPLES,
+    STATUS,
+    STOP_FILE,
+    RunLog,
+    truncate_jsonl,
+)
 
 
 def loss_fn(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -92,6 +102,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
     if is_main:
         out.mkdir(parents=True, exist_ok=True)
         (out / STOP_FILE).unlink(missing_ok=True)
+        remove_partial_writes(out, (STATUS, METRICS, SAMPLES, BEST_FILE, LAST_FILE))
     resume_ckpt = None
     if resume:
         if not (out / LAST_FILE).exists():
@@ -100,8 +111,14 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
             resume_ckpt = load_checkpoint(out / LAST_FILE)
         except CheckpointError as e:
             raise TrainingError(f"cannot resume: {e}") from None
+        if not all(isinstance(resume_ckpt.get(k), dict) for k in ("train_config", "trainer", "optimizer", "rng")):
+            raise TrainingError(f"cannot resume: {out / LAST_FILE} lacks the optimizer, schedule or random state "
+                                "a resumable checkpoint holds")
         # The run's own settings win, except those the caller extends (more steps or epochs, patience...).
-        saved = TrainConfig.from_dict(resume_ckpt["train_config"])
+        try:
+            saved = TrainConfig.from_dict(resume_ckpt["train_config"])
+        except MusicRNNError as e:
+            raise TrainingError(f"cannot resume: {out / LAST_FILE}: {e}") from None
         saved.out = cfg.out
         for k, v in (resume_overrides or {}).items():
             if k not in RESUMABLE:
@@ -145,13 +162,17 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
         model.load_state_dict(init_ckpt["state_dict"])
     if resume_ckpt is not None:
         model.load_state_dict(resume_ckpt["state_dict"])
-        opt.load_state_dict(resume_ckpt["optimizer"])
-        st.update(resume_ckpt["trainer"])
-        batches.load_state_dict(st.get("batches", {}))
-        if world == 1:
-            _set_rng_state(resume_ckpt["rng"], gen)
-        else:  # each rank's stream differs; re-seed deterministically from the step
-            gen.manual_seed(cfg.seed * 1000 + rank + 7919 * st["step"])
+        try:
+            opt.load_state_dict(resume_ckpt["optimizer"])
+            st.update(resume_ckpt["trainer"])
+            batches.load_state_dict(st.get("batches", {}))
+            if world == 1:
+                _set_rng_state(resume_ckpt["rng"], gen)
+            else:  # each rank's stream differs; re-seed deterministically from the step
+                gen.manual_seed(cfg.seed * 1000 + rank + 7919 * int(st["step"]))
+        except (KeyError, TypeError, ValueError, RuntimeError) as e:
+            raise TrainingError(f"cannot resume: the state saved in {out / LAST_FILE} is damaged "
+                                f"({type(e).__name__}: {str(e)[:120]})") from None
     raw_model = model
     if world > 1:
         model = torch.nn.parallel.DistributedDataParallel(

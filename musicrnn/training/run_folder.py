@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -16,19 +15,38 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from musicrnn.errors import TrainingError
-from musicrnn.files import atomic_write_bytes
+from musicrnn.files import atomic_write_bytes, remove_partial_writes
 from musicrnn.generation.scoring import LN2
 from musicrnn.model.checkpoint import BEST as BEST_FILE
 from musicrnn.model.checkpoint import LAST as LAST_FILE
+from musicrnn.records import COUNT, FLAG, NUMBER, OBJECT, TEXT, WHOLE, Kind, problems, shown
 from musicrnn.training.liveness import effective_status
 
 #: The files of a run folder (beside `BEST_FILE` and `LAST_FILE`, the checkpoints).
 STATUS, METRICS, SAMPLES = "run.json", "metrics.jsonl", "samples.jsonl"
 #: A file of this name asks any trainer of the folder to stop after its current step.
 STOP_FILE = "STOP"
-#: A run name the app makes or accepts: a folder directly under the runs root.
-RUN_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
-RUN_NAME_RULE = "a run name is letters, digits, '-', '_' and '.', starting with a letter or digit"
+#: A run name is any folder name the file system takes: no path separator or NUL, not `.` or `..`, at most
+#: 255 bytes; the app finds a run by resolving its name inside the runs root (`run_folder_named`).
+RUN_NAME_RULE = "a run name is a folder name: no '/', '\\' or NUL, not '.' or '..', at most 255 bytes"
+#: What a trainer writes in run.json's `status`; a viewer may also see "interrupted" (liveness) or "damaged".
+STATUSES = ("running", "finished", "stopped", "early_stopped", "failed")
+
+# The schema of each file: a field that does not fit makes run.json "damaged", or a metrics or samples line
+# skipped, with the reason; fields not listed are not read by anyone.
+STATUS_SCHEMA = {
+    "status": TEXT.required(), "pid": WHOLE, "host": TEXT, "started": NUMBER, "updated": NUMBER,
+    "finished": NUMBER, "step": COUNT, "total_steps": COUNT, "steps_per_epoch": COUNT, "device": TEXT,
+    "world_size": COUNT, "config": OBJECT, "model": OBJECT, "parameters": COUNT, "data": OBJECT, "error": TEXT,
+    "best_val_loss": NUMBER, "best_step": COUNT,
+}
+EVENT_SCHEMA = {
+    "kind": TEXT.required(), "step": COUNT.required(), "time": NUMBER, "epoch": NUMBER, "total_steps": COUNT,
+    **{k: NUMBER for k in ("train_loss", "bpc", "accuracy", "lr", "chars_per_s", "eta_s", "val_loss", "val_bpc",
+                           "val_accuracy", "best_val_loss")},
+}
+SAMPLE_SCHEMA = {"step": COUNT.required(), "abc": TEXT.required(), "ended": FLAG, "seed": WHOLE,
+                 "temperature": NUMBER, "time": NUMBER}
 
 
 def runs_root() -> Path:
@@ -38,7 +56,21 @@ def runs_root() -> Path:
 
 
 def is_run_name(name: str) -> bool:
-    return bool(RUN_NAME.fullmatch(name)) and name not in (".", "..")
+    return (bool(name) and name not in (".", "..") and not any(c in name for c in "/\\\0")
+            and len(name.encode("utf-8", "surrogateescape")) <= 255)
+
+
+def run_folder_named(name: str, root: str | os.PathLike | None = None) -> Path | None:
+    """The folder of the run called `name` directly under the runs root, or None when the name is not a run
+    name or resolves anywhere else (`..`, a link out of the root)."""
+    if not isinstance(name, str) or not is_run_name(name):
+        return None
+    base = (Path(root) if root is not None else runs_root()).resolve()
+    try:
+        folder = (base / name).resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+    return folder if folder.parent == base else None
 
 
 def new_run_name(root: str | os.PathLike | None = None, prefix: str = "run") -> str:
@@ -67,12 +99,14 @@ def truncate_jsonl(path: Path, max_step: int) -> None:
     if not path.exists():
         return
     keep = []
-    for line in path.read_text().splitlines():
+    for line in path.read_text(errors="replace").splitlines():
         try:
-            if json.loads(line).get("step", 0) <= max_step:
-                keep.append(line)
+            ev = json.loads(line)
         except ValueError:
             continue  # a line cut by a crash
+        step = ev.get("step") if isinstance(ev, dict) else None
+        if isinstance(step, int) and not isinstance(step, bool) and step <= max_step:
+            keep.append(line)
     atomic_write_bytes(path, ("\n".join(keep) + "\n" if keep else "").encode())
 
 
@@ -82,7 +116,8 @@ class RunLog:
     def __init__(self, folder: Path, callback: Callable[[dict], None] | None, tensorboard: bool):
         self.folder = folder
         self.callback = callback
-        self.status: dict = read_json(folder / STATUS, {}) or {}
+        status, _ = read_status(folder)
+        self.status: dict = status or {}
         self._last_beat = 0.0
         self.tb = None
         if tensorboard:
@@ -124,7 +159,7 @@ class RunInfo:
     """One run folder as the app lists it."""
 
     folder: Path
-    status: str  # running, finished, stopped, early_stopped, failed, interrupted
+    status: str  # running, finished, stopped, early_stopped, failed, interrupted, damaged
     step: int = 0
     total_steps: int | None = None
     device: str | None = None
@@ -138,6 +173,7 @@ class RunInfo:
     model: dict = field(default_factory=dict)
     has_best: bool = False
     has_last: bool = False
+    problem: str | None = None  # why run.json is "damaged"
 
     @property
     def name(self) -> str:
@@ -152,21 +188,48 @@ class RunInfo:
         return None if self.best_val_loss is None else self.best_val_loss / LN2
 
 
+def read_status(folder: str | os.PathLike) -> tuple[dict | None, str | None]:
+    """run.json of a run folder, checked against STATUS_SCHEMA: (status, None), (None, what is wrong with it),
+    or (None, None) when the folder holds no run.json."""
+    path = Path(folder) / STATUS
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except FileNotFoundError:
+        return None, None
+    except OSError as e:
+        return None, f"{STATUS}: cannot read ({e.strerror or e})"
+    except UnicodeDecodeError:
+        return None, f"{STATUS}: not UTF-8 text"
+    try:
+        st = json.loads(text)
+    except ValueError as e:
+        where = f" (line {e.lineno}, column {e.colno})" if hasattr(e, "lineno") else ""
+        return None, f"{STATUS}: not JSON{where}"
+    bad = problems(st, STATUS_SCHEMA)
+    if not bad and st["status"] not in STATUSES:
+        bad = [f"field 'status' is {shown(st['status'])}, expected one of {', '.join(STATUSES)}"]
+    if bad:
+        return None, f"{STATUS}: " + "; ".join(bad[:3])
+    return st, None
+
+
 def run_info(folder: str | os.PathLike) -> RunInfo | None:
-    """Read a run folder; None when it holds no run.json."""
+    """Read a run folder; None when it holds no run.json, status "damaged" (with the reason) when its run.json
+    does not fit STATUS_SCHEMA."""
     folder = Path(folder)
-    st = read_json(folder / STATUS, None)
-    if not isinstance(st, dict):
+    st, problem = read_status(folder)
+    if st is None and problem is None:
         return None
-    data = st.get("data") or {}
+    has = {"has_best": (folder / BEST_FILE).is_file(), "has_last": (folder / LAST_FILE).is_file()}
+    if st is None:
+        return RunInfo(folder=folder, status="damaged", problem=problem, **has)
+    source = (st.get("data") or {}).get("source")
     return RunInfo(
-        folder=folder, status=effective_status(st, folder), step=int(st.get("step") or 0),
+        folder=folder, status=effective_status(st, folder), step=st.get("step") or 0,
         total_steps=st.get("total_steps"), device=st.get("device"), started=st.get("started"),
         updated=st.get("updated"), best_val_loss=st.get("best_val_loss"), parameters=st.get("parameters"),
-        data=data.get("source") if isinstance(data, dict) else None, error=st.get("error"),
-        config=st.get("config") or {}, model=st.get("model") or {},
-        has_best=(folder / BEST_FILE).is_file(), has_last=(folder / LAST_FILE).is_file(),
-    )
+        data=source if isinstance(source, str) else None, error=st.get("error"), config=st.get("config") or {},
+        model=st.get("model") or {}, **has)
 
 
 def list_runs(root: str | os.PathLike | None = None) -> list[RunInfo]:
@@ -175,6 +238,9 @@ def list_runs(root: str | os.PathLike | None = None) -> list[RunInfo]:
     if not root.is_dir():
         return []
     runs = [r for r in (run_info(p) for p in root.iterdir() if p.is_dir()) if r is not None]
+    for r in runs:
+        if not r.active:  # nobody writes there: what a killed atomic write left behind can go
+            remove_partial_writes(r.folder, (STATUS, METRICS, SAMPLES, BEST_FILE, LAST_FILE))
     return sorted(runs, key=lambda r: r.started or 0.0, reverse=True)
 
 
@@ -184,11 +250,13 @@ def list_runs(root: str | os.PathLike | None = None) -> list[RunInfo]:
 class _Tail:
     """Events of one JSON-lines file, read incrementally (many viewers poll the same file every second)."""
 
-    def __init__(self):
+    def __init__(self, schema: dict[str, Kind]):
+        self.schema = schema
         self.lock = threading.Lock()
         self.ino = None
         self.offset = 0
         self.events: list[dict] = []
+        self.skipped = 0  # complete lines that are not JSON objects fitting the schema
 
     def read(self, path: Path) -> list[dict]:
         with self.lock:
@@ -198,7 +266,7 @@ class _Tail:
                 self.ino, self.offset, self.events = None, 0, []
                 return []
             if stat.st_ino != self.ino or stat.st_size < self.offset:  # replaced or truncated (resume)
-                self.ino, self.offset, self.events = stat.st_ino, 0, []
+                self.ino, self.offset, self.events, self.skipped = stat.st_ino, 0, [], 0
             if stat.st_size > self.offset:
                 with open(path, "rb") as f:
                     f.seek(self.offset)
@@ -208,8 +276,10 @@ class _Tail:
                     try:
                         ev = json.loads(line)
                     except ValueError:
-                        continue
-                    if isinstance(ev, dict):
+                        ev = None
+                    if problems(ev, self.schema):
+                        self.skipped += 1
+                    else:
                         self.events.append(ev)
                 self.offset += end
             return list(self.events)
@@ -219,21 +289,26 @@ _tails: dict[str, _Tail] = {}
 _tails_lock = threading.Lock()
 
 
-def _read_jsonl(path: Path) -> list[dict]:
+def _tail(path: Path, schema: dict[str, Kind]) -> _Tail:
     key = str(Path(path).resolve())
     with _tails_lock:
-        tail = _tails.setdefault(key, _Tail())
-    return tail.read(Path(path))
+        return _tails.setdefault(key, _Tail(schema))
 
 
 def read_metrics(folder: str | os.PathLike) -> list[dict]:
-    """All metric events of a run (`kind` "train" or "val"), oldest first."""
-    return _read_jsonl(Path(folder) / METRICS)
+    """The metric events of a run (`kind` "train" or "val") that fit EVENT_SCHEMA, oldest first."""
+    return _tail(Path(folder) / METRICS, EVENT_SCHEMA).read(Path(folder) / METRICS)
 
 
 def read_samples(folder: str | os.PathLike) -> list[dict]:
-    """The tunes sampled at each validation (`step`, `abc`, `ended`, ...), oldest first."""
-    return _read_jsonl(Path(folder) / SAMPLES)
+    """The tunes sampled at each validation (`step`, `abc`, `ended`, ...) that fit SAMPLE_SCHEMA, oldest first."""
+    return _tail(Path(folder) / SAMPLES, SAMPLE_SCHEMA).read(Path(folder) / SAMPLES)
+
+
+def skipped_lines(folder: str | os.PathLike) -> int:
+    """Lines of the run's metrics and samples that the last reads left out as damaged."""
+    return sum(_tail(Path(folder) / f, schema).skipped for f, schema in ((METRICS, EVENT_SCHEMA),
+                                                                         (SAMPLES, SAMPLE_SCHEMA)))
 
 
 def request_stop(folder: str | os.PathLike) -> None:

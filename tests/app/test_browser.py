@@ -14,7 +14,16 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.app import ROOT
-from tests.helpers.appserver import CHROMIUM, CHROMIUM_ARGS, READY, AppServerError, start_app, stop_app
+from tests.helpers.appserver import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    READY,
+    AppServerError,
+    need_browser,
+    settle,
+    start_app,
+    stop_app,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -23,23 +32,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SHOTS = os.environ.get("MUSICRNN_SCREENSHOTS")
 
 
-def _need_browser():
-    missing = None
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        missing = "the playwright package is not installed (pip install playwright)"
-    if missing is None and not Path(CHROMIUM).exists():
-        missing = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-    if missing:
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"browser tests cannot run under CI: {missing}")
-        pytest.skip(missing)
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, music_run, small_abc_corpus):
-    _need_browser()
+    need_browser()
     home = tmp_path_factory.mktemp("browser")
     runs = home / "runs"
     runs.mkdir()
@@ -69,11 +64,6 @@ def open_page(browser, server, path="", height=1000):
     page.goto(server["url"] + "/" + path)
     page.wait_for_selector(READY, timeout=60_000)
     return page
-
-
-def settle(page, timeout=60_000):
-    page.wait_for_timeout(300)
-    page.wait_for_selector(READY, timeout=timeout)
 
 
 def shot(page, server, name):

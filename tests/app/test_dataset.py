@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.helpers.app import kinds, new_app, texts
+from tests.helpers.app import kinds, new_app, shown_text, texts
 
 pytestmark = pytest.mark.slow
 
@@ -74,7 +74,7 @@ def test_malformed_upload_is_an_error(app_env):
     at = new_app("dataset")
     at.file_uploader(key="ds_upload").set_value(("broken.json", b'[{"abc notation": "X:1', "application/json")).run()
     assert not at.exception
-    errors = [e.value for e in at.error]
+    errors = [shown_text(e.value) for e in at.error]
     assert any("broken.json" in e and "malformed JSON" in e for e in errors), errors
     assert at.selectbox(key="ds_source").value == "music21"  # the page still shows the corpus
     at.file_uploader(key="ds_upload").set_value(("records.json", json.dumps([{"title": "x"}]).encode(),

@@ -139,3 +139,24 @@ def test_the_live_view_moves_to_a_newer_tune_at_most_every_gap():
     assert shown_sample(samples, gap_s=30) == 350
     assert shown_sample(samples, gap_s=0) == 350 and shown_sample([]) is None
     assert shown_sample(samples[:1] + [{"step": 100, "time": 1040.0, "abc": ""}]) == 50  # no tune: skipped
+
+
+@pytest.mark.parametrize("name", ["my run", "Ceòl & craic #3", "100%", "a?b=c"])
+def test_route_finds_a_run_of_any_folder_name(tmp_path, monkeypatch, name):
+    from urllib.parse import quote
+
+    monkeypatch.setenv("MUSICRNN_RUNS", str(tmp_path))
+    fake_run(tmp_path / name, status="finished")
+    r = call_route(name, "since=0")  # the server decodes the path the page encoded
+    assert r.status_code == 200 and json.loads(r.body)["head"]["name"] == name
+    assert "/" not in quote(name, safe="") and " " not in quote(name, safe="")
+
+
+def test_route_refuses_names_that_resolve_outside_the_runs_root(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    monkeypatch.setenv("MUSICRNN_RUNS", str(root))
+    fake_run(tmp_path / "elsewhere", status="finished")
+    root.mkdir()
+    (root / "link").symlink_to(tmp_path / "elsewhere")
+    for name in ("..", ".", "../elsewhere", "link", "a/../../elsewhere", ""):
+        assert call_route(name, "").status_code == 404, name

@@ -5,36 +5,13 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 
 import pytest
 
 from app_support.resources import training_jobs
-from tests.helpers.app import kinds, new_app, texts
+from tests.helpers.app import kinds, new_app, start_run, texts, wait_for
 
 pytestmark = pytest.mark.slow
-
-
-def start_run(at, source, name, max_steps, preset="tiny", windows=None):
-    at.button_group(key="tr_preset").set_value(preset).run()
-    if windows:
-        at.selectbox(key="tr_windows").set_value(windows)
-    at.selectbox(key="tr_source").set_value("other").run()
-    at.text_input(key="tr_source_path").set_value(str(source))
-    at.number_input(key="tr_max_steps").set_value(max_steps)
-    at.text_input(key="tr_name").set_value(name)
-    at.button(key="tr_start").click().run()
-    assert not at.exception, at.exception
-    return at
-
-
-def wait_for(pred, timeout=60.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if pred():
-            return True
-        time.sleep(0.2)
-    return False
 
 
 def test_empty_page_explains_how_to_start(app_env):

@@ -44,3 +44,34 @@ def test_stats_figures():
     assert s["padding"]["truncated_tunes"] == 1
     pad = padding_report([10, 20], 40)
     assert pad["padding_fraction"] == pytest.approx(1 - 30 / 80)
+
+
+@pytest.mark.parametrize("damage", ["meta-not-json", "meta-vocab", "meta-length", "ids-out-of-range", "bin-gone"])
+def test_a_damaged_stream_cache_is_rebuilt_not_trusted(tmp_path, oneills_abc, damage):
+    import json
+    import os
+
+    from musicrnn.data.sources import read_source
+    from musicrnn.data.stream import META_FILE, TRAIN_FILE, cache_folder
+
+    src = tmp_path / "tunes.abc"
+    src.write_bytes(oneills_abc.read_bytes())
+    good = prepare(src)
+    folder = cache_folder(read_source(src))
+    meta = json.loads((folder / META_FILE).read_text())
+    if damage == "meta-not-json":
+        (folder / META_FILE).write_text('{"vocab": [')
+    elif damage == "meta-vocab":
+        (folder / META_FILE).write_text(json.dumps({**meta, "vocab": "abc"}))
+    elif damage == "meta-length":
+        (folder / META_FILE).write_text(json.dumps({**meta, "train_len": "many"}))
+    elif damage == "ids-out-of-range":
+        ids = np.fromfile(folder / TRAIN_FILE, dtype=np.uint8)
+        ids[5] = 250
+        ids.tofile(folder / TRAIN_FILE)
+    else:
+        os.unlink(folder / TRAIN_FILE)
+    (folder / f"{TRAIN_FILE}.abcd1234").write_bytes(b"what a killed write left")
+    again = prepare(src)
+    assert not again.cached and np.array_equal(again.train, good.train)
+    assert prepare(src).cached and not (folder / f"{TRAIN_FILE}.abcd1234").exists()

@@ -2,7 +2,9 @@
 what a page shows."""
 from __future__ import annotations
 
+import re
 import threading
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,6 +73,11 @@ def new_app(page: str | None = None):
     return at
 
 
+def shown_text(markdown: str) -> str:
+    """What markdown shows of `markdown` once its backslash escapes are read (`broken\\.json` -> `broken.json`)."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
 def texts(at) -> str:
     """All markdown, captions, alerts and titles of the page as one string (for `in` checks)."""
     parts = []
@@ -82,3 +89,25 @@ def texts(at) -> str:
 def kinds(at, name: str) -> list:
     """Elements of a type AppTest has no accessor for (image, audio, plotly_chart, download_button)."""
     return list(at.get(name))
+
+
+def start_run(at, source, name, max_steps, preset="tiny", windows=None):
+    at.button_group(key="tr_preset").set_value(preset).run()
+    if windows:
+        at.selectbox(key="tr_windows").set_value(windows)
+    at.selectbox(key="tr_source").set_value("other").run()
+    at.text_input(key="tr_source_path").set_value(str(source))
+    at.number_input(key="tr_max_steps").set_value(max_steps)
+    at.text_input(key="tr_name").set_value(name)
+    at.button(key="tr_start").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def wait_for(pred, timeout=60.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if pred():
+            return True
+        time.sleep(0.2)
+    return False

@@ -60,3 +60,25 @@ def stop_app(proc: subprocess.Popen, grace_s: float = 20.0) -> None:
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait()
+
+
+def need_browser() -> None:
+    """Skip a browser test where Chromium or Playwright is missing; under CI (`CI=true`) fail it instead."""
+    import pytest
+
+    missing = None
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        missing = "the playwright package is not installed (pip install playwright)"
+    if missing is None and not Path(CHROMIUM).exists():
+        missing = f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
+    if missing:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"browser tests cannot run under CI: {missing}")
+        pytest.skip(missing)
+
+
+def settle(page, timeout=60_000):
+    page.wait_for_timeout(300)
+    page.wait_for_selector(READY, timeout=timeout)

@@ -8,6 +8,10 @@ import subprocess
 import sys
 import time
 
+from hypothesis import strategies as st
+
+from musicrnn.training import run_folder
+
 
 def dead_pid() -> int:
     p = subprocess.Popen([sys.executable, "-c", "pass"])
@@ -23,3 +27,13 @@ def fake_run(folder, **status):
     st.update(status)
     (folder / "run.json").write_text(json.dumps(st))
     return folder
+
+
+#: Any JSON value, of every type (what a hand edit or a damaged file may put in a field).
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**70, 2**70) | st.floats(allow_nan=True, allow_infinity=True)
+    | st.text(max_size=30),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3),
+    max_leaves=6)
+#: Every field of run.json that something reads, and one that nothing does.
+STATUS_FIELDS = sorted(run_folder.STATUS_SCHEMA) + ["unknown_field"]
