@@ -103,7 +103,8 @@ def split(tabs: int) -> dict:
     from app_support.media import RENDER_FORMATS
     from musicrnn import music
     from musicrnn.errors import MusicRNNError
-    from musicrnn.generation.sampler import build_prime, sample
+    from musicrnn.generation.prime import build_prime
+    from musicrnn.generation.sampler import sample
     from musicrnn.model.checkpoint import load_model
 
     model, vocab, _ = load_model(None, "cpu")

@@ -61,7 +61,8 @@ def split(checkpoint=None, runs: int = 5, device="auto") -> dict:
     from app_support.media import RENDER_FORMATS, compact_wav
     from musicrnn import music as isolate
     from musicrnn.errors import MusicRNNError
-    from musicrnn.generation.sampler import build_prime, sample
+    from musicrnn.generation.prime import build_prime
+    from musicrnn.generation.sampler import sample
     from musicrnn.model.checkpoint import load_model
     from musicrnn.model.device import pick_device
 

@@ -180,6 +180,13 @@ t1, t2, t3 = st.columns(3)
 t1.plotly_chart(charts.bar_counts(s["meters"], "Meters (M:)", top=12), key="ds_meters")
 t2.plotly_chart(charts.bar_counts(s["keys"], "Keys (K:)", top=15), key="ds_keys")
 t3.plotly_chart(charts.bar_counts(s["unit_lengths"], "Unit lengths (L:)", top=8), key="ds_units")
+types = {k: v for k, v in s.get("tune_types", {}).items() if k != "(none)"}
+if types:
+    st.plotly_chart(charts.bar_counts(types, "Tune types (R:)", top=15), key="ds_types")
+    st.caption(f"{sum(types.values()):,} of {s['tunes']:,} tunes have a type; the rest (IrishMAN, say) have "
+               "none. Free-text genre lines (most Essen songs have one) count as *song*.")
+else:
+    st.caption("No tune in this source has a type (R:): a model trained on it samples without one.")
 
 # ------------------------------------------------------------------------------------------- browser
 

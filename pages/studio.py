@@ -9,21 +9,27 @@ from app_support.media import check_many
 from app_support.models import active_model, get_model
 from app_support.text import md_escape, show_error
 from app_support.tune_view import tune_view
+from musicrnn.data.tune_types import TUNE_TYPES
 from musicrnn.errors import MusicRNNError
+from musicrnn.generation.prime import known_types
 
-TUNE_TYPES = {  # name: (meter, unit length)
-    "reel": ("4/4", "1/8"),
-    "jig": ("6/8", "1/8"),
-    "slip jig": ("9/8", "1/8"),
-    "hornpipe": ("4/4", "1/8"),
-    "polka": ("2/4", "1/8"),
-    "waltz": ("3/4", "1/8"),
-    "any (the model chooses)": (None, None),
-}
+ANY = "any (the model chooses)"
+# For a model trained without tune types: the meters of the common types (what the picker offered before types).
+METERS = {"4/4 (reel, hornpipe)": ("4/4", "1/8"), "6/8 (jig)": ("6/8", "1/8"), "9/8 (slip jig)": ("9/8", "1/8"),
+          "2/4 (polka)": ("2/4", "1/8"), "3/4 (waltz)": ("3/4", "1/8"), ANY: (None, None)}
 KEYS = ["D", "G", "A", "E", "C", "F", "Bb", "Em", "Am", "Bm", "Dm", "Gm", "Ador", "Edor", "Ddor", "Gdor",
         "Amix", "Dmix", "Gmix", "any (the model chooses)"]
 INSTRUMENT_CHOICES = ["piano", "fiddle", "flute", "tin whistle", "accordion", "harp", "guitar", "mandolin",
                       "concertina", "uilleann pipes", "organ", "harpsichord", "marimba", "clarinet", "oboe"]
+
+
+
+def set_type_tempo() -> None:
+    """A tune type brings its own pace: a jig at 112 dotted quarters a minute is 168 quarter notes."""
+    t = TUNE_TYPES.get(st.session_state.get("studio_type"))
+    if t is not None:
+        st.session_state["studio_tempo"] = int(min(300, max(40, round(t.quarter_tempo() / 5) * 5)))
+
 
 st.title("Studio")
 value, label = active_model()
@@ -37,12 +43,25 @@ with left:
                    "a minute), then come back.", icon=":material/warning:")
     else:
         st.caption(f"Model: **{md_escape(label)}** (change it in the sidebar)")
-        try:
-            get_model(value)  # loaded (and cached) while the user picks settings, not on Generate
-        except MusicRNNError:
-            pass  # Generate shows the error
-    tune_type = st.selectbox("Tune type", list(TUNE_TYPES), key="studio_type",
-                             help="Sets the meter (M:) and unit note length (L:) of the header the model continues.")
+    types = {}
+    try:
+        if value is not None:  # loaded (and cached) while the user picks settings, not on Generate
+            types = known_types(get_model(value)[2].get("data"))
+    except MusicRNNError:
+        pass  # Generate shows the error
+    if types:  # the types this model was trained with (its checkpoint's data description), and "any"
+        choices = list(types) + [ANY]
+        if st.session_state.get("studio_type") not in choices:
+            st.session_state["studio_type"] = choices[0]
+            set_type_tempo()
+        tune_type = st.selectbox("Tune type", choices, key="studio_type", on_change=set_type_tempo,
+                                 format_func=lambda t: t if t == ANY else f"{t} · {types[t]['meter']}",
+                                 help="The model was trained with these tune types (R:); the header it continues "
+                                      "asks for one, in the meter and unit length its tunes of that type had.")
+    else:
+        tune_type = st.selectbox("Meter", list(METERS), key="studio_meter",
+                                 help="This model was trained without tune types: the header it continues sets "
+                                      "the meter (M:) and unit note length (L:) only.")
     key_sig = st.selectbox("Key", KEYS, key="studio_key")
     temperature = st.slider("Temperature", 0.1, 2.0, 0.9, 0.05, key="studio_temperature",
                             help="Low: safe, repetitive tunes. High: adventurous, more mistakes.")
@@ -63,7 +82,10 @@ with left:
                              help="Body notes continuing the header above, or a whole tune header starting X:.")
     with st.expander("Playback", expanded=False):
         instrument = st.selectbox("Instrument", INSTRUMENT_CHOICES, key="studio_instrument")
-        tempo = st.slider("Tempo (quarter notes per minute)", 40, 300, 120, 5, key="studio_tempo")
+        st.session_state.setdefault("studio_tempo", 120)
+        tempo = st.slider("Tempo (quarter notes per minute)", 40, 300, step=5, key="studio_tempo",
+                          help="Each tune type sets its own when you pick it (a reel 100 half notes a minute, a "
+                               "jig 112 dotted quarters).")
         transpose = st.slider("Transpose (semitones)", -12, 12, 0, key="studio_transpose")
         swing = st.slider("Swing", 0.0, 1.0, 0.0, 0.05, key="studio_swing",
                           help="Delays off-beat eighths; 1 is a triplet feel (hornpipes).")
@@ -78,16 +100,21 @@ with left:
 playback = dict(instrument=instrument, tempo=float(tempo), transpose=int(transpose), swing=float(swing))
 
 if generate and value is not None:
-    from musicrnn.generation.sampler import build_prime, sample
+    from musicrnn.generation.prime import build_prime, type_prime
+    from musicrnn.generation.sampler import sample
 
-    meter, unit = TUNE_TYPES[tune_type]
     k = None if key_sig.startswith("any") else key_sig
     settings = dict(model=label, model_path=value, seed=int(seed), candidates=int(n), temperature=float(temperature),
-                    top_k=int(top_k) or None, top_p=float(top_p) if top_p < 1.0 else None, max_chars=int(max_chars))
+                    top_k=int(top_k) or None, top_p=float(top_p) if top_p < 1.0 else None, max_chars=int(max_chars),
+                    tune_type=tune_type)
     try:
         with right, st.spinner("Generating…"):
-            model, vocab, _ = get_model(value)
-            prime = build_prime(meter, unit, k, start.strip() or None)
+            model, vocab, ckpt = get_model(value)
+            if types and tune_type != ANY:
+                prime = type_prime(tune_type, ckpt.get("data"), key=k, start=start.strip() or None)
+            else:
+                meter, unit = METERS.get(tune_type, (None, None))
+                prime = build_prime(meter, unit, k, start.strip() or None)
             import torch
 
             torch.set_num_threads(1)  # per thread: sampling one step at a time gains nothing from more

@@ -43,7 +43,8 @@ def cmd_stats(args) -> int:
           f"max {L['max']}")
     print(f"pad to {pad['max_len']:<6} {pad['padding_fraction']:.1%} of positions are padding, "
           f"{pad['truncated_fraction']:.1%} of tunes cut")
-    for name, key in (("meters", "meters"), ("keys", "keys"), ("unit lengths", "unit_lengths")):
+    for name, key in (("meters", "meters"), ("keys", "keys"), ("unit lengths", "unit_lengths"),
+                      ("tune types", "tune_types")):
         top = list(stats[key].items())[:8]
         print(f"{name:<13} " + "  ".join(f"{k}:{v}" for k, v in top))
     c = d["cleaning"]

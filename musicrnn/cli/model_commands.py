@@ -21,7 +21,10 @@ def add_commands(sub) -> None:
                    help="sample from the most likely characters holding this share of the probability, in (0, 1]")
     g.add_argument("--seed", type=int, default=None,
                    help="0 to 2**63 - 1; a fixed seed gives identical output on the same device")
-    g.add_argument("--meter", default=None, help="e.g. 6/8")
+    g.add_argument("--type", default=None, dest="tune_type", metavar="TYPE",
+                   help="a tune type the model was trained with (reel, jig, hornpipe, slip jig, polka, waltz...): "
+                        "puts R:TYPE and the meter and unit length the model knows for it in the prime")
+    g.add_argument("--meter", default=None, help="e.g. 6/8 (with --type: overrides its meter)")
     g.add_argument("--unit", default=None, help="unit note length, e.g. 1/8")
     g.add_argument("--key", default=None, help="e.g. D, Ador, Em")
     g.add_argument("--prime", default=None, help="ABC to continue (body, or a whole header starting X:)")
@@ -45,13 +48,18 @@ def cmd_generate(args) -> int:
                    max_chars=args.max_chars, prime=prime_text, seed=args.seed or 0)  # before the model loads
     import torch
 
-    from musicrnn.generation.sampler import build_prime, sample
+    from musicrnn.generation.prime import build_prime, type_prime
+    from musicrnn.generation.sampler import sample
     from musicrnn.model.checkpoint import load_model
     from musicrnn.model.device import pick_device
 
     device = pick_device(args.device)
-    model, vocab, _ = load_model(args.checkpoint, device)
-    prime = build_prime(meter=args.meter, unit=args.unit, key=args.key, start=args.prime)
+    model, vocab, ckpt = load_model(args.checkpoint, device)
+    if args.tune_type:
+        prime = type_prime(args.tune_type, ckpt.get("data"), meter=args.meter, unit=args.unit, key=args.key,
+                           start=args.prime)
+    else:
+        prime = build_prime(meter=args.meter, unit=args.unit, key=args.key, start=args.prime)
     seed = args.seed if args.seed is not None else int(torch.randint(0, 2**31 - 1, (1,)).item())
     tunes = sample(model, vocab, args.n, prime=prime, temperature=args.temperature, top_k=args.top_k,
                    top_p=args.top_p, seed=seed, max_chars=args.max_chars)

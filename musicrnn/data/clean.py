@@ -7,13 +7,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from musicrnn.data.barlines import fix_line_ends, meter_agreement
+from musicrnn.data.tune_types import normalize_rhythm
 from musicrnn.notation.fields import FIELD_LINE
 from musicrnn.notation.meter import default_unit, normalize_meter
 from musicrnn.notation.tunes import normalize_newlines
 
 # Header fields kept (in this order) when present; the rest of the header is natural language or layout.
-KEPT_HEADER = ("L", "M", "K")
-OPTIONAL_HEADER = ("R", "Q")
+KEPT_HEADER = ("L", "M", "R", "K")  # R: as one tune type (tune_types.normalize_rhythm)
+OPTIONAL_HEADER = ("Q",)
 # Inline field lines in the body that change the music; others (T:, W:, w:, N:, P:...) are dropped.
 BODY_FIELDS = {"K", "M", "L"}
 _SPACES_RE = re.compile(r" {2,}")
@@ -176,6 +177,11 @@ def clean_tune(text: str, report: CleanReport, keep_optional: bool = False) -> s
     out.append("L:" + unit.replace(" ", ""))
     if meter is not None:
         out.append("M:" + meter)
+    if "R" in header:
+        rhythm = normalize_rhythm(header["R"])
+        if rhythm != header["R"]:
+            report.changed["rhythm_normalized"] += 1
+        out.append("R:" + rhythm)
     if keep_optional:
         for f in OPTIONAL_HEADER:
             if f in header:

@@ -3,16 +3,25 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
+from collections import Counter
 from dataclasses import dataclass
 
 from musicrnn.data.clean import CleanReport, clean_tunes
 from musicrnn.data.sources import RawCorpus, read_source, source_fingerprint
 from musicrnn.errors import CorpusError
+from musicrnn.notation.fields import header_value
+
+_RHYTHM_LINE = re.compile(r"^R:.*\n", re.M)
 
 
 def is_validation(tune: str, val_fraction: float) -> bool:
-    """Deterministic split by content: the same tune lands on the same side whatever the order or source."""
-    h = int.from_bytes(hashlib.blake2b(tune.encode(), digest_size=8).digest(), "big")
+    """Deterministic split by content: the same tune lands on the same side whatever the order or source.
+
+    The rhythm line does not count: cleaning learned to keep `R:` after models were trained, and a tune must
+    not move between the splits because of it (its tunes are still each on the side they were)."""
+    h = int.from_bytes(hashlib.blake2b(_RHYTHM_LINE.sub("", tune, count=1).encode(), digest_size=8).digest(),
+                       "big")
     return (h % 10_000) < val_fraction * 10_000
 
 
@@ -41,7 +50,23 @@ class Corpus:
             "train_chars": sum(len(t) for t in self.train),
             "val_chars": sum(len(t) for t in self.val),
             "cleaning": self.report.to_dict(),
+            "tune_types": tune_type_table(self.train),
         }
+
+
+def tune_type_table(tunes: list[str]) -> dict:
+    """Per tune type (`R:`) of `tunes`: how many, and the meter and unit length most of them are written in
+    (what a prime asking for the type should say), most common type first."""
+    by_type: dict[str, list[tuple[str | None, str | None]]] = {}
+    for t in tunes:
+        rhythm = header_value(t, "R")
+        if rhythm:
+            by_type.setdefault(rhythm, []).append((header_value(t, "M"), header_value(t, "L")))
+    table = {}
+    for rhythm, rows in sorted(by_type.items(), key=lambda kv: -len(kv[1])):
+        (meter, unit), _ = Counter(rows).most_common(1)[0]  # the pair: a 2/4 hornpipe is written in 1/16s
+        table[rhythm] = {"tunes": len(rows), "meter": meter, "unit": unit}
+    return table
 
 
 def load_corpus(src: str | os.PathLike | None = "music21", val_fraction: float = 0.05,

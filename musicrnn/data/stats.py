@@ -35,7 +35,7 @@ def corpus_stats(tunes: list[str], max_len: int = 600, top: int | None = None) -
     chars = Counter()
     for t in tunes:
         chars.update(t)
-    dist = {f: Counter(header_value(t, f) or "(none)" for t in tunes) for f in ("M", "K", "L")}
+    dist = {f: Counter(header_value(t, f) or "(none)" for t in tunes) for f in ("M", "K", "L", "R")}
     return {
         "tunes": len(tunes),
         "characters": int(sum(lengths)),
@@ -45,5 +45,6 @@ def corpus_stats(tunes: list[str], max_len: int = 600, top: int | None = None) -
         "meters": dict(dist["M"].most_common(top)),
         "keys": dict(dist["K"].most_common(top)),
         "unit_lengths": dict(dist["L"].most_common(top)),
+        "tune_types": dict(dist["R"].most_common(top)),
         "padding": padding_report(lengths, max_len),
     }

@@ -23,8 +23,8 @@ from musicrnn.records import COUNT, OBJECT, TEXT, Kind, problems
 #: Files of one cached stream: the two splits' token ids and what they hold (vocabulary, dtype, lengths).
 TRAIN_FILE, VAL_FILE, META_FILE = "train.bin", "val.bin", "meta.json"
 #: 2: bar lines made to agree with line ends (data/barlines.py); 3: tunes whose bars disagree with their meter
-#: dropped. A new version makes every cached stream be rebuilt.
-CACHE_VERSION = 3
+#: dropped; 4: the rhythm field kept as a tune type (`R:reel`). A new version makes every stream be rebuilt.
+CACHE_VERSION = 4
 META_SCHEMA = {"vocab": Kind("a list", (list,), optional=False), "dtype": TEXT.required(),
                "train_len": COUNT.required(), "val_len": COUNT.required(), "description": OBJECT.required()}
 
@@ -41,6 +41,17 @@ class Prepared:
     val: np.ndarray
     description: dict  # source, split, counts, cleaning report
     cached: bool = False
+
+    def recoded(self, tokens: list[str]) -> Prepared:
+        """The same streams in the ids of a vocabulary `tokens` that holds every character of this one (a model
+        fine-tuned on fewer tunes than it learned from keeps its own vocabulary)."""
+        if tokens == self.vocab.tokens:
+            return self
+        vocab = Vocab(tokens)
+        lut = np.array([vocab.index[t] for t in self.vocab.tokens], dtype=np.int64)
+        dtype = np.uint8 if len(vocab) <= 256 else np.int16
+        return Prepared(vocab, lut[self.train].astype(dtype), lut[self.val].astype(dtype), self.description,
+                        self.cached)
 
     def val_tunes(self) -> list[np.ndarray]:
         """The validation stream cut back into tunes, each ending with its `<eos>`."""

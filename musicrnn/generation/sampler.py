@@ -12,26 +12,6 @@ from musicrnn.generation.options import check_sampling
 from musicrnn.model.network import CharRNN
 
 
-def build_prime(meter: str | None = None, unit: str | None = None, key: str | None = None,
-                start: str | None = None) -> str:
-    """The header the model continues, in the cleaned corpus's field order (X, L, M, K), plus optional ABC.
-
-    `start` may be a whole header and body (used as is after `X:1`) or body text continuing the header.
-    """
-    start = (start or "").replace("\r\n", "\n")
-    if start.lstrip().startswith("X:"):
-        return start.lstrip()
-    lines = ["X:1"]
-    if unit:
-        lines.append(f"L:{unit}")
-    if meter:
-        lines.append(f"M:{meter}")
-    if key:
-        lines.append(f"K:{key}")
-    prime = "\n".join(lines) + "\n"
-    return prime + start if start else prime
-
-
 @dataclass
 class Sample:
     text: str  # prime + generated characters, without <eos>

@@ -86,3 +86,22 @@ class CharRNN(nn.Module):
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())
+
+
+NEW_TOKEN_MARGIN = 10.0
+
+
+def widen_vocab(state: dict, old: list[str], new: list[str]) -> dict:
+    """A CharRNN's weights for a vocabulary `new` that holds every token of `old` and more: known tokens keep
+    their rows wherever they now sit; a new token starts as the mean embedding and an output the model finds
+    unlikely (no weight on the state, a bias NEW_TOKEN_MARGIN nats below the lowest it has), so the known
+    characters' logits are exactly what they were until the model learns the new one."""
+    where = [new.index(t) for t in old]
+    out = dict(state)
+    emb, w, b = state["embed.weight"], state["head.weight"], state["head.bias"]
+    out["embed.weight"] = emb.mean(0, keepdim=True).repeat(len(new), 1)
+    out["head.weight"] = torch.zeros(len(new), w.size(1), dtype=w.dtype)
+    out["head.bias"] = torch.full((len(new),), float(b.min()) - NEW_TOKEN_MARGIN, dtype=b.dtype)
+    for i, j in enumerate(where):
+        out["embed.weight"][j], out["head.weight"][j], out["head.bias"][j] = emb[i], w[i], b[i]
+    return out

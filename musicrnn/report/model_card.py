@@ -12,15 +12,18 @@ import time
 from pathlib import Path
 
 from musicrnn.data.split import load_corpus
-from musicrnn.generation.sampler import build_prime, sample
+from musicrnn.generation.prime import build_prime, known_types, type_prime
+from musicrnn.generation.sampler import sample
 from musicrnn.generation.scoring import LN2, evaluate_source
 from musicrnn.model.checkpoint import load_model, resolve
 from musicrnn.model.network import CharRNN, ModelConfig
 from musicrnn.report.card_text import render_readme
 from musicrnn.report.machine import machine
+from musicrnn.report.quality import STYLE_TYPES
 from musicrnn.report.quality import measure as music_measure
 from musicrnn.training.run_folder import METRICS, STATUS
 
+LISTEN_PER_TYPE = 4
 SAMPLE_PRIMES = [("reel", dict(meter="4/4", unit="1/8", key="D")), ("jig", dict(meter="6/8", unit="1/8", key="G")),
                  ("hornpipe", dict(meter="4/4", unit="1/8", key="A")),
                  ("slip jig", dict(meter="9/8", unit="1/8", key="Edor")),
@@ -157,12 +160,23 @@ def build_card(checkpoint: str, run: str, data: str, command: str, *, music_n: i
     evaluation = evaluate_source(model, vocab, data, val_fraction=val_fraction)
     xz = xz_bpc(corpus.train, corpus.val)
     music = music_measure(checkpoint, data, n=music_n, temperature=1.0, seed=1, max_chars=1500)
+    music2 = music_measure(checkpoint, data, n=music_n, temperature=1.0, seed=2, max_chars=1500)
+    dance = evaluate_source(model, vocab, "music21:dance", val_fraction=val_fraction) \
+        if data == "music21" else None
+    known = known_types(ckpt.get("data"))
     samples = []
     for i, (name, prime) in enumerate(SAMPLE_PRIMES):
         seed = 100 + i
-        s = sample(model, vocab, 1, prime=build_prime(**prime), temperature=0.9, seed=seed, max_chars=1500)[0]
-        samples.append({"type": name, "prime": prime, "seed": seed, "temperature": 0.9, "abc": s.text,
+        text = type_prime(name, ckpt.get("data"), key=prime["key"]) if name in known else build_prime(**prime)
+        s = sample(model, vocab, 1, prime=text, temperature=0.9, seed=seed, max_chars=1500)[0]
+        samples.append({"type": name, "prime": text, "seed": seed, "temperature": 0.9, "abc": s.text,
                         "ended": s.ended})
+    listening = []  # what `generate --type T --seed S --temperature 1.0 --max-chars 1500` writes
+    for name in [t for t in STYLE_TYPES if t in known]:
+        for seed in range(1, LISTEN_PER_TYPE + 1):
+            s = sample(model, vocab, 1, prime=type_prime(name, ckpt.get("data")), temperature=1.0, seed=seed,
+                       max_chars=1500)[0]
+            listening.append({"type": name, "seed": seed, "abc": s.text, "ended": s.ended})
     earlier = None
     if earlier_run:
         earlier = read_events(Path(earlier_run))
@@ -190,9 +204,13 @@ def build_card(checkpoint: str, run: str, data: str, command: str, *, music_n: i
         "selection": {"text": selection_text.strip(),
                       "sweep": sweep},
         "music": music,
+        "music_seed2": music2,
         "speed": speed(model, vocab),
         "samples": samples,
+        "listening": listening,
     }
+    if dance is not None:
+        card["validation"]["dance"] = {k: dance[k] for k in ("bpc", "loss", "accuracy", "chars", "tunes")}
     (folder / "card.json").write_text(json.dumps(card, indent=1))
     (folder / "README.md").write_text(render_readme(card))
 

@@ -1,15 +1,19 @@
-"""Music figures of a model's samples: sample tunes with a reel prime and a jig prime, then measure how many
-parse with music21, how many bars have the duration the meter asks for, how many end by themselves, and how far
-each tune copies the training set (longest common substring of its body with any training tune)."""
+"""Music figures of a model's samples: sample tunes of each tune type the model knows (a reel and a jig meter for
+a model without types), then measure how many parse with music21, how many bars have the duration the meter asks
+for, how many end by themselves, how far each tune copies the training set (longest common substring of its body
+with any training tune), and its style figures (`music/style.py`) beside those of real tunes of the type."""
 from __future__ import annotations
 
 import json
 import time
 
 from musicrnn.data.split import load_corpus
-from musicrnn.generation.sampler import build_prime, sample
+from musicrnn.generation.prime import build_prime, known_types, type_prime
+from musicrnn.generation.sampler import sample
 from musicrnn.model.checkpoint import load_model
 from musicrnn.music.check import check_tune
+from musicrnn.music.style import style_figures
+from musicrnn.notation.fields import header_value
 from musicrnn.report.machine import machine
 
 PRIMES = {"reel": {"meter": "4/4", "unit": "1/8"}, "jig": {"meter": "6/8", "unit": "1/8"}}
@@ -34,19 +38,39 @@ def longest_common_substring(text: str, corpus: str) -> int:
     return best
 
 
+#: The types the figures are reported for, when the model knows them (reel and jig are the goals).
+STYLE_TYPES = ("reel", "jig", "hornpipe", "polka", "slip jig", "waltz")
+
+
+def primes_for(ckpt: dict, types=STYLE_TYPES) -> dict[str, str]:
+    """The prime of each type the model knows (`R:` with its meter and unit), or, for a model trained without
+    types, the reel and jig meters alone."""
+    known = known_types(ckpt.get("data"))
+    if known:
+        return {t: type_prime(t, ckpt.get("data")) for t in types if t in known}
+    return {name: build_prime(**args) for name, args in PRIMES.items()}
+
+
+def real_style(tunes: list[str], types=STYLE_TYPES) -> dict:
+    """The style figures of real tunes of each type (their `R:`), measured as the samples are."""
+    return {t: style_figures([x for x in tunes if header_value(x, "R") == t]) for t in types}
+
+
 def measure(checkpoint=None, data="music21", n=64, temperature=1.0, seed=1, max_chars=1500, device="cpu",
-            samples_out=None) -> dict:
+            samples_out=None, types=STYLE_TYPES) -> dict:
+    """For each prime (`primes_for`): parse, bar and ending rates, copying, and the style figures of `n`
+    sampled tunes; beside them the style figures of the validation tunes of each type."""
     model, vocab, ckpt = load_model(checkpoint, device)
     val_fraction = ckpt.get("train_config", {}).get("val_fraction", 0.05)
-    train_text = "\x00".join(body_of(t) for t in load_corpus(data, val_fraction=val_fraction).train)
+    corpus = load_corpus(data, val_fraction=val_fraction)
+    train_text = "\x00".join(body_of(t) for t in corpus.train)
     result = {"benchmark": "music_quality", "checkpoint": ckpt["path"], "n_per_prime": n,
               "temperature": temperature, "seed": seed, "max_chars": max_chars}
     totals = {"tunes": 0, "parses": 0, "bars": 0, "good_bars": 0, "ended": 0, "lcs": []}
     kept = []
-    for name, prime_args in PRIMES.items():
+    for name, prime in primes_for(ckpt, types).items():
         t0 = time.perf_counter()
-        tunes = sample(model, vocab, n, prime=build_prime(**prime_args), temperature=temperature, seed=seed,
-                       max_chars=max_chars)
+        tunes = sample(model, vocab, n, prime=prime, temperature=temperature, seed=seed, max_chars=max_chars)
         sample_s = time.perf_counter() - t0
         part = {"tunes": 0, "parses": 0, "bars": 0, "good_bars": 0, "ended": 0, "lcs": []}
         for s in tunes:
@@ -60,8 +84,10 @@ def measure(checkpoint=None, data="music21", n=64, temperature=1.0, seed=1, max_
             kept.append({"prime": name, "abc": s.text, "ended": s.ended, "check": rep.to_dict()})
         for k in totals:
             totals[k] += part[k]
-        result[name] = _rates(part) | {"sample_s": round(sample_s, 2)}
+        result[name] = _rates(part) | {"sample_s": round(sample_s, 2), "prime": prime,
+                                       "style": style_figures([s.text for s in tunes])}
     result["all"] = _rates(totals)
+    result["validation_style"] = real_style(corpus.val, types)
     result["machine"] = machine(device)
     if samples_out:
         with open(samples_out, "w") as f:

@@ -26,7 +26,7 @@ from musicrnn.generation.sampler import sample
 from musicrnn.generation.scoring import LN2, score_stream, score_tunes
 from musicrnn.model.checkpoint import atomic_save, load_checkpoint, make_checkpoint
 from musicrnn.model.device import autocast, device_label
-from musicrnn.model.network import CharRNN, ModelConfig
+from musicrnn.model.network import CharRNN, ModelConfig, widen_vocab
 from musicrnn.training import distributed
 from musicrnn.training.config import RESUMABLE, TrainConfig, lr_factor
 from musicrnn.training.run_folder import (
@@ -73,16 +73,18 @@ def _set_rng_state(st: dict, gen: torch.Generator) -> None:
 
 
 def _init_checkpoint(path: str, vocab) -> dict:
-    """The checkpoint a run starts from (`--init`); its vocabulary must be the data's."""
+    """The checkpoint a run starts from (`--init`), its vocabulary widened to every character of the data too:
+    the data may hold characters the model does not know (the `j` of `R:jig`), which it then learns
+    (`widen_vocab`), and may lack some it knows (a fine-tune on fewer tunes), which it keeps."""
     try:
         ckpt = load_checkpoint(path)
     except CheckpointError as e:
         raise TrainingError(f"cannot start from {path}: {e}") from None
-    if ckpt["vocab"] != vocab.tokens:
-        missing = sorted(set(vocab.tokens) - set(ckpt["vocab"]))
-        raise TrainingError(f"cannot start from {ckpt['path']}: its vocabulary differs from the data's"
-                            + (f" (the data has characters it does not know: {''.join(missing)!r})" if missing
-                               else " (same characters in another order, or fewer)"))
+    tokens = [ckpt["vocab"][0]] + sorted(set(ckpt["vocab"][1:]) | set(vocab.tokens[1:]))
+    if tokens != ckpt["vocab"]:
+        ckpt["state_dict"] = widen_vocab(ckpt["state_dict"], ckpt["vocab"], tokens)
+        ckpt["model_config"] = {**ckpt["model_config"], "vocab_size": len(tokens)}
+        ckpt["vocab"] = tokens
     return ckpt
 
 
@@ -134,13 +136,17 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
     data = prepared or prepare(cfg.data, val_fraction=cfg.val_fraction)
     if world > 1 and is_main:
         dist.barrier()
-    vocab = data.vocab
-    if resume_ckpt is not None and resume_ckpt["vocab"] != vocab.tokens:
-        raise TrainingError(f"cannot resume: the data at {cfg.data!r} has a different vocabulary than the run")
+    if resume_ckpt is not None:
+        if not set(data.vocab.tokens) <= set(resume_ckpt["vocab"]):
+            raise TrainingError(f"cannot resume: the data at {cfg.data!r} has characters the run's model does "
+                                "not know")
+        data = data.recoded(resume_ckpt["vocab"])
     init_ckpt = None
     if cfg.init and resume_ckpt is None:
-        init_ckpt = _init_checkpoint(cfg.init, vocab)
+        init_ckpt = _init_checkpoint(cfg.init, data.vocab)
+        data = data.recoded(init_ckpt["vocab"])  # a fine-tune keeps every character the model knows
         model_cfg = ModelConfig.from_dict({**init_ckpt["model_config"], "dropout": model_cfg.dropout})
+    vocab = data.vocab
     model_cfg.vocab_size = len(vocab)
     if cfg.windows == "random" and len(data.train) < cfg.seq_len + 2:
         raise TrainingError(f"the training split has {len(data.train)} characters, fewer than one window "

@@ -26,7 +26,7 @@ def test_default_source_is_the_bundled_corpus(app_env):
     assert not at.exception
     assert at.selectbox(key="ds_source").value == "music21"
     assert int(metric(at, "Tunes").replace(",", "")) > 10_000
-    assert len(kinds(at, "plotly_chart")) == 5  # lengths, characters, meters, keys, unit lengths
+    assert len(kinds(at, "plotly_chart")) == 6  # lengths, characters, meters, keys, unit lengths, tune types
     assert len(kinds(at, "image")) == 1 and len(kinds(at, "audio")) == 1  # the first tune, engraved and playable
 
 

@@ -112,3 +112,34 @@ def test_corrupt_checkpoint_is_an_error(app_env, music_run):
     generate(at)
     assert any("Could not generate" in e.value and "checkpoint" in e.value for e in at.error)
     assert at.button(key="studio_generate")
+
+
+def test_the_type_picker_follows_the_chosen_model(with_model, app_env, tmp_path):
+    import shutil
+
+    from musicrnn.data.sources import music21_corpus_dir
+    from musicrnn.generation.prime import known_types
+    from musicrnn.model.checkpoint import load_checkpoint
+    from tests.helpers.app import train_tiny
+
+    typed_src = tmp_path / "typed"  # O'Neill's reels, jigs and hornpipes: each tune has its R:
+    typed_src.mkdir()
+    for name in ("1176-1275.abc", "0900-0950.abc", "1556-1624.abc"):
+        shutil.copy(music21_corpus_dir() / "oneills1850" / name, typed_src / name)
+    typed = train_tiny(typed_src, app_env["runs"] / "typed", 5)
+    known = known_types(load_checkpoint(typed)["data"])
+    assert {"reel", "jig", "hornpipe"} <= set(known)
+    at = new_app()
+    at.selectbox(key="model").set_value(str(typed)).run()
+    assert at.selectbox(key="studio_type").options == [f"{t} · {known[t]['meter']}" for t in known] + [
+        "any (the model chooses)"]
+    at.selectbox(key="studio_type").set_value("jig").run()
+    assert at.slider(key="studio_tempo").value == 170  # 112 dotted quarters a minute, to the nearest 5
+    generate(at)
+    prime = at.session_state["studio_result"]["settings"]["prime"]
+    assert prime == f"X:1\nL:{known['jig']['unit']}\nM:{known['jig']['meter']}\nR:jig\nK:D\n"
+    # the model of O'Neill's tunes 1-400, which have no R:, was trained without types: the meter picker
+    at.selectbox(key="model").set_value(str(with_model)).run()
+    assert not at.exception
+    assert not any(w.key == "studio_type" for w in at.selectbox)
+    assert "6/8 (jig)" in at.selectbox(key="studio_meter").options

@@ -61,3 +61,26 @@ def test_the_library_and_the_app_share_the_boundary():
                 dict(top_k=True), dict(temperature="1")):
         with pytest.raises(OptionError):
             check_sampling(**bad)
+
+
+def test_generate_asks_for_a_type_the_model_knows(capsys, tmp_path):
+    import json
+    import shutil
+
+    from musicrnn.data.sources import music21_corpus_dir
+    from tests.helpers.app import train_tiny
+
+    src = tmp_path / "jigs"
+    src.mkdir()
+    shutil.copy(music21_corpus_dir() / "oneills1850" / "0900-0950.abc", src)
+    run = train_tiny(src, tmp_path / "run", 3)
+    assert main(["generate", "--checkpoint", str(run), "--type", "jig", "--key", "G", "-n", "2",
+                 "--max-chars", "20", "--seed", "1", "--json"]) == 0
+    tunes = json.loads(capsys.readouterr().out)
+    assert all(t["abc"].startswith("X:1\nL:1/8\nM:6/8\nR:jig\nK:G\n") for t in tunes)
+    assert main(["generate", "--checkpoint", str(run), "--type", "jig", "--meter", "12/8", "--max-chars", "5",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)[0]["prime"] == "X:1\nL:1/8\nM:12/8\nR:jig\n"
+    assert main(["generate", "--checkpoint", str(run), "--type", "reel"]) == 2
+    err = capsys.readouterr().err
+    assert err == "error: tune type 'reel': this model knows jig\n"

@@ -28,7 +28,7 @@ dBAF ~A3B|:AFDF E2D2:|
 def test_clean_tune_keeps_music_and_drops_language():
     report = CleanReport()
     out = clean_tune(RAW, report)
-    assert out == 'X:1\nL:1/8\nM:4/4\nK:D\n"D"d2fd A2FA|d2fd "Em"e2dc|\ndBAF ~A3B|:AFDF E2D2:|'
+    assert out == 'X:1\nL:1/8\nM:4/4\nR:reel\nK:D\n"D"d2fd A2FA|d2fd "Em"e2dc|\ndBAF ~A3B|:AFDF E2D2:|'
     assert report.fields_dropped["T"] == 1 and report.fields_dropped["w"] == 1
     assert report.fields_dropped["N"] == 1 and report.fields_dropped["Q"] == 1
     assert report.changed["bang_linebreaks_dropped"] == 1

@@ -3,7 +3,8 @@ import pytest
 import torch
 
 from musicrnn.errors import VocabError
-from musicrnn.generation.sampler import build_prime, sample
+from musicrnn.generation.prime import build_prime
+from musicrnn.generation.sampler import sample
 from musicrnn.generation.scoring import encode_tunes_lenient, evaluate_source, score_tunes
 from musicrnn.model.checkpoint import load_model
 

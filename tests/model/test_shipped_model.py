@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from musicrnn.generation.sampler import build_prime, sample
+from musicrnn.generation.prime import build_prime
+from musicrnn.generation.sampler import sample
 from musicrnn.model.checkpoint import DEFAULT_DIR, load_model
 
 ROOT = Path(__file__).resolve().parents[2]

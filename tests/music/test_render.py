@@ -277,3 +277,38 @@ def test_corpus_tunes_music21_alone_renders_render_here_too(relpath, index):
     notes = midi_notes(render.abc_to_midi(tunes_of(relpath)[index]))
     assert len(notes) > 50 and notes[-1][1] > 10
     assert time.perf_counter() - t0 < 10
+
+
+@pytest.mark.parametrize("forbidden,gone", [
+    ('<script>alert(1)</script>', "alert"),
+    ('<foreignObject><body xmlns="http://www.w3.org/1999/xhtml"><b>x</b></body></foreignObject>', "body"),
+    ('<g onload="alert(1)" onmouseover="alert(2)"><path d="M0 0"/></g>', "alert"),
+    ('<use href="https://evil.example/sprite.svg#a"/>', "evil"),
+    ('<use xlink:href="javascript:alert(1)"/>', "javascript"),
+    ('<a href="javascript:alert(1)"><text>x</text></a>', "javascript"),
+    ('<image href="data:image/png;base64,AAAA"/>', "image"),
+    ('<style>g { background: url(https://evil.example/x.png) }</style>', "evil"),
+    ('<g style="fill: url(https://evil.example/#x)"><path d="M0 0"/></g>', "evil"),
+    ('<animate attributeName="href" to="javascript:alert(1)"/>', "animate"),
+    ('<set attributeName="onload" to="alert(1)"/>', "alert"),
+    ('<iframe src="https://evil.example"/>', "iframe"),
+])
+def test_the_allow_list_sanitizer_keeps_nothing_forbidden(forbidden, gone):
+    dirty = ('<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" '
+             f'viewBox="0 0 10 10"><g class="note" id="n1"><use href="#glyph"/></g>{forbidden}</svg>')
+    clean = render.sanitize_svg(dirty)
+    assert gone not in clean
+    assert 'class="note"' in clean and 'href="#glyph"' in clean  # what a score needs stays
+
+
+def test_hostile_text_in_a_tune_never_becomes_markup():
+    tune = ('X:1\nT:<svg onload=alert(1)><script>alert(2)</script>\nL:1/8\nM:4/4\nK:D\n'
+            '"^<img src=x onerror=alert(3)>"d2 "<b>D</b>"fd "_javascript:alert(4)"A2FA|d8|]\n'
+            'w:<script>alert(5)</script> la la\n')
+    svg = render.abc_to_svg(tune)
+    root = ET.fromstring(svg)
+    tags = {el.tag.rsplit("}", 1)[-1] for el in root.iter()}
+    assert tags <= {"svg", "g", "defs", "symbol", "use", "path", "polygon", "polyline", "line", "rect", "circle",
+                    "ellipse", "text", "tspan", "title", "desc", "style"}
+    assert not [a for el in root.iter() for a in el.attrib if a.lower().startswith("on")]
+    assert all(v.startswith("#") for el in root.iter() for k, v in el.attrib.items() if k.endswith("href"))

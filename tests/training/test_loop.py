@@ -150,15 +150,36 @@ def test_init_starts_from_a_checkpoints_weights(tiny_run, small_abc_corpus, tmp_
     assert abs(tuned["metrics"]["val_loss"] - start["metrics"]["val_loss"]) < 0.05
 
 
-def test_init_refuses_a_checkpoint_with_another_vocabulary(tiny_run, tmp_path):
-    from musicrnn.errors import TrainingError
+def test_init_learns_characters_the_model_does_not_know(tiny_run, tmp_path):
+    """A fine-tune on tunes with new characters (`R:jig`, and `@`) widens the vocabulary:
+    the known characters keep their weights, a new one starts unlikely, and the run trains."""
+    import torch
+
+    from musicrnn.model.checkpoint import load_checkpoint
+    from musicrnn.model.network import CharRNN, ModelConfig, widen_vocab
     from musicrnn.training.config import configs_from_preset
     from musicrnn.training.loop import train
 
     abc = tmp_path / "odd.abc"
-    abc.write_text("".join(f"X:{i}\nL:1/8\nM:4/4\nK:G\n{'~' * (i % 3)}GABc dedB|{'^' * (i % 2)}AGFE D4|]\n"
+    abc.write_text("".join(f"X:{i}\nL:1/8\nM:6/8\nR:jig\nK:G\n{'@' * (i % 3)}GAB cdB|{'~' * (i % 2)}AGF D3|]\n"
                            for i in range(1, 80)))
-    m, t = configs_from_preset("tiny", {}, dict(data=str(abc), out=str(tmp_path / "x"), max_steps=1,
-                                                init=str(tiny_run)))
-    with pytest.raises(TrainingError, match="vocabulary"):
-        train(m, t)
+    old = load_checkpoint(tiny_run)
+    new_chars = sorted({"j", "@", "R"} - set(old["vocab"]))
+    assert new_chars == ["@", "R", "j"]  # O'Neill's tunes 1-400 have no R: field
+    m, t = configs_from_preset("tiny", {}, dict(data=str(abc), out=str(tmp_path / "x"), max_steps=2,
+                                                eval_every=2, init=str(tiny_run)))
+    train(m, t)
+    tokens = load_checkpoint(tmp_path / "x" / "best.pt")["vocab"]
+    assert set(old["vocab"]) | set(new_chars) == set(tokens)
+    # before any step, the widened model scores the known characters exactly as the old one did
+    wide = CharRNN(ModelConfig.from_dict({**old["model_config"], "vocab_size": len(tokens)})).eval()
+    wide.load_state_dict(widen_vocab(old["state_dict"], old["vocab"], tokens))
+    narrow = CharRNN(ModelConfig.from_dict(old["model_config"])).eval()
+    narrow.load_state_dict(old["state_dict"])
+    ids_old = torch.tensor([[old["vocab"].index(c) for c in "X:1\nK:G\nGAB"]])
+    ids_new = torch.tensor([[tokens.index(c) for c in "X:1\nK:G\nGAB"]])
+    with torch.no_grad():
+        a, b = narrow(ids_old)[0][0, -1], wide(ids_new)[0][0, -1]
+    assert torch.allclose(a, b[[tokens.index(c) for c in old["vocab"]]], atol=1e-6)
+    probs = torch.softmax(b, -1)
+    assert all(probs[tokens.index(c)] < 0.01 for c in new_chars)  # a new character starts unlikely

@@ -1,0 +1,121 @@
+"""Style figures of a tune, read from its ABC alone (no music21), so that real tunes and sampled ones are
+measured the same way:
+
+- *running bars*: among the inner bars (not the first or the last), the share in which at least 3/4 of the
+  bar's unit-length slots start a note (6 of the 8 quavers of a reel bar at `L:1/8`, 5 of the 6 of a jig's);
+- *ends on the final*: the last note's pitch class is the tonic of its `K:` (the modal final: A for `Ador`);
+- *two-part form*: the body has a repeat sign (`|:`, `:|`, `::`) or at least 16 bars;
+- *bars*: the bars that hold notes.
+"""
+from __future__ import annotations
+
+import math
+import re
+import statistics
+from dataclasses import dataclass
+from fractions import Fraction
+
+from musicrnn.notation.durations import BarScanner
+from musicrnn.notation.fields import FIELD_LINE
+from musicrnn.notation.meter import fraction, meter_length
+
+_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
+_FIFTH = {"F": -1, "C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5}  # a letter's place on the line of fifths
+_MODE_SHIFT = {"": 0, "maj": 0, "ion": 0, "m": -3, "min": -3, "aeo": -3, "dor": -2, "phr": -4, "lyd": 1,
+               "mix": -1, "loc": -5}
+_KEY = re.compile(r"^\s*([A-Ga-g])([#b]?)\s*([A-Za-z]*)")
+_NOTE = re.compile(r"^(\^\^|\^|__|_|=)?([A-Ga-g])")
+_REPEAT = re.compile(r"\|:|:\||::")
+
+
+@dataclass
+class Style:
+    bars: int
+    running_share: float | None  # None: fewer than one inner bar of a known meter
+    ends_on_final: bool | None  # None: no key or no note
+    two_part: bool
+
+
+def key_signature(key: str) -> tuple[int, dict[str, int]] | None:
+    """(tonic pitch class, accidental of each letter) of a `K:` value (`D`, `Ador`, `F#m`, `Bbmix`); None for
+    a key it does not know (`none`, `Hp`)."""
+    m = _KEY.match(key or "")
+    if not m:
+        return None
+    letter, acc, mode = m.group(1).upper(), m.group(2), m.group(3).lower()[:3]
+    if mode not in _MODE_SHIFT:
+        return None
+    step = {"#": 1, "b": -1}.get(acc, 0)
+    fifths = _FIFTH[letter] + 7 * step + _MODE_SHIFT[mode]
+    order = "FCGDAEB" if fifths > 0 else "BEADGCF"
+    accidentals = {c: (1 if fifths > 0 else -1) for c in order[: min(7, abs(fifths))]}
+    return (_PC[letter] + step) % 12, accidentals
+
+
+def pitch_class(note: str, accidentals: dict[str, int]) -> int | None:
+    """Pitch class of a note's text (`^f'`, `=B,`, `d`) under a key signature (an accidental earlier in its bar
+    is not carried: it rarely touches a tune's last note)."""
+    m = _NOTE.match(note)
+    if not m:
+        return None
+    letter = m.group(2).upper()
+    shift = {"^^": 2, "^": 1, "__": -2, "_": -1, "=": 0}.get(m.group(1), accidentals.get(letter, 0)) \
+        if m.group(1) else accidentals.get(letter, 0)
+    return (_PC[letter] + shift) % 12
+
+
+def tune_style(abc: str) -> Style:
+    """The style figures of one tune (its header up to `K:`, then the body)."""
+    lines = abc.replace("\r\n", "\n").split("\n")
+    header, k = {}, None
+    for i, line in enumerate(lines):
+        f = FIELD_LINE.match(line)
+        if f and f.group(1) not in header:
+            header[f.group(1)] = f.group(2).strip()
+        if line.startswith("K:"):
+            k = i
+            break
+    body = lines[k + 1:] if k is not None else []
+    scan = BarScanner(fraction(header.get("L", "1/8")) or Fraction(1, 8), meter_length(header.get("M")))
+    for line in body:
+        f = FIELD_LINE.match(line)
+        if f and not (line[0] in "ABCDEFGabcdefg" and "|" in line):
+            if f.group(1) in ("L", "M"):
+                scan.field(f.group(1), f.group(2))
+            continue
+        scan.line(line)
+    bars = [b for b in scan.closed if b.onsets]
+    if scan.onsets:  # a last bar with no bar line after it
+        bars.append(None)
+    inner = [b for b in bars[1:-1] if b is not None and b.meter]
+    running = [_is_running(b.onsets, b.meter, b.unit) for b in inner]
+    sig = key_signature(header.get("K", ""))
+    ends = None
+    if sig is not None and scan.last_note is not None:
+        pc = pitch_class(scan.last_note, sig[1])
+        ends = pc is not None and pc == sig[0]
+    text = "\n".join(body)
+    return Style(len(bars), sum(running) / len(running) if running else None, ends,
+                 bool(_REPEAT.search(text)) or len(bars) >= 16)
+
+
+def _is_running(onsets: list[Fraction], meter: Fraction, unit: Fraction) -> bool:
+    slots = meter / unit
+    if slots.denominator != 1 or slots < 2:
+        return False
+    starts = {o / unit for o in onsets}
+    filled = sum(1 for k in range(int(slots)) if k in starts)
+    return filled >= math.ceil(0.75 * int(slots))
+
+
+def style_figures(tunes: list[str]) -> dict:
+    """The figures over a set of tunes: mean share of running bars, share ending on the final, share in two
+    parts, median bars; `tunes` counts those measured."""
+    styles = [tune_style(t) for t in tunes]
+    running = [s.running_share for s in styles if s.running_share is not None]
+    ends = [s.ends_on_final for s in styles if s.ends_on_final is not None]
+    return {"tunes": len(styles),
+            "running_bars": round(statistics.mean(running), 4) if running else None,
+            "ends_on_final": round(sum(ends) / len(ends), 4) if ends else None,
+            "two_part": round(sum(s.two_part for s in styles) / len(styles), 4) if styles else None,
+            "median_bars": statistics.median([s.bars for s in styles]) if styles else None}

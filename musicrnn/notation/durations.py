@@ -1,0 +1,138 @@
+"""How long the notes and bars of an ABC body are, in plain Python (no music21): note lengths, tuplets, broken
+rhythm, chords, inline `L:` and `M:` changes; per bar, its length and where its notes start. Fast enough for a
+200,000-tune corpus. Cleaning uses it to make bar lines agree with line ends, the style measures to tell a
+running bar, and the sampler to keep bars within the meter.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from musicrnn.notation.meter import fraction, normalize_meter
+
+# One token of a music line: skipped text (chord symbols, decorations, grace notes, inline fields are matched
+# whole), bar lines, tuplets, broken rhythm, notes and rests with their lengths, chords.
+TOKEN = re.compile(
+    r'(?P<quoted>"[^"]*"?)'
+    r"|(?P<deco>![^!]*!|\+[^+\s]*\+)"
+    r"|(?P<grace>\{[^}]*\}?)"
+    r"|(?P<field>\[[A-Za-z]:[^\]]*\]?)"
+    r"|(?P<bar>:*\|[\]|:]*\d*|:*\[?\|\d*|::+|:\|?|\[\d+)"
+    r"|(?P<tuplet>\((?P<p>\d)(?::(?P<q>\d?)(?::(?P<r>\d?))?)?)"
+    r"|(?P<broken>[<>]+)"
+    r"|(?P<chord>\[(?P<inner>[^\]\[|]*)\](?P<clen>\d*/*\d*))"
+    r"|(?P<note>[_^=]*(?P<pitch>[A-Ga-gzx])[,']*(?P<len>\d*/*\d*))"
+    r"|(?P<multirest>[ZX]\d*)"
+    r"|(?P<overlay>&)"
+    r"|(?P<other>.)",
+    re.S,
+)
+INNER_NOTE = re.compile(r"[_^=]*[A-Ga-gzx][,']*(\d*/*\d*)")
+
+
+def note_length(spec: str) -> Fraction:
+    """`2` → 2, `/` → 1/2, `//` → 1/4, `3/2` → 3/2, `/4` → 1/4 (in unit lengths)."""
+    if not spec:
+        return Fraction(1)
+    num, _, rest = spec.partition("/")
+    n = int(num) if num else 1
+    if "/" not in spec:
+        return Fraction(n)
+    slashes = 1 + rest.count("/")
+    den = rest.replace("/", "")
+    return Fraction(n, int(den)) if den else Fraction(n, 2 ** slashes)
+
+
+@dataclass
+class ClosedBar:
+    """A bar as the scanner closed it: its length (None when uncertain), the meter in effect, the bar line that
+    closed it, the unit length, and where its notes (not rests) start, in whole notes from the bar's start."""
+
+    length: Fraction | None
+    meter: Fraction | None
+    bar_line: str
+    unit: Fraction
+    onsets: list[Fraction] = field(default_factory=list)
+
+
+class BarScanner:
+    """Running state over a tune body: unit length, bar length, and the open bar's duration so far.
+
+    Feed it field changes (`field`) and music lines (`line`); `closed` holds each finished bar, `last_note` the
+    text of the last note (not rest) seen."""
+
+    def __init__(self, unit: Fraction, meter: Fraction | None):
+        self.unit, self.meter = unit, meter
+        self.acc = Fraction(0)  # whole notes since the last bar line
+        self.known = True  # False once something makes the open bar's length uncertain
+        self.tuplet: list = []  # [factor, notes left]
+        self.broken: Fraction | None = None  # factor for the next note after `>` / `<`
+        self.closed: list[ClosedBar] = []
+        self.onsets: list[Fraction] = []  # where the open bar's notes start
+        self.last_note: str | None = None
+        self.last = Fraction(0)
+
+    def field(self, letter: str, value: str) -> None:
+        if letter == "L":
+            self.unit = fraction(value) or self.unit
+        elif letter == "M":
+            self.meter = fraction(normalize_meter(value.strip()))
+
+    def _add(self, length: Fraction, note: str | None = None) -> None:
+        if note is not None:
+            self.onsets.append(self.acc)
+            self.last_note = note
+        d = length * self.unit
+        if self.tuplet:
+            d *= self.tuplet[0]
+            self.tuplet[1] -= 1
+            if self.tuplet[1] <= 0:
+                self.tuplet = []
+        if self.broken is not None:
+            d *= self.broken
+            self.broken = None
+        self.last = d
+        self.acc += d
+
+    def line(self, text: str) -> bool:
+        """Scan one music line; True when it ends on a bar line."""
+        ends_on_bar = False
+        self.last = Fraction(0)
+        for m in TOKEN.finditer(text):
+            kind = m.lastgroup  # the outer group: it closes after the groups nested in it
+            if kind == "other" and m.group(0).isspace():
+                continue
+            ends_on_bar = kind == "bar"
+            if kind == "bar":
+                self.closed.append(ClosedBar(self.acc if self.known else None, self.meter, m.group(0), self.unit,
+                                             self.onsets))
+                self.acc, self.known, self.tuplet, self.broken, self.onsets = Fraction(0), True, [], None, []
+            elif kind == "field":
+                f = m.group("field")
+                self.field(f[1], f[3:].rstrip("]"))
+            elif kind == "note":
+                self._add(note_length(m.group("len")), None if m.group("pitch") in "zx" else m.group("note"))
+            elif kind == "chord":
+                first = INNER_NOTE.search(m.group("inner"))
+                if first is None:
+                    self.known = False
+                    continue
+                self._add(note_length(first.group(1)) * note_length(m.group("clen")), first.group(0))
+            elif kind == "tuplet":
+                p = int(m.group("p"))
+                q = int(m.group("q")) if m.group("q") else ({2: 3, 3: 2, 4: 3, 6: 2, 8: 3}.get(p) or self._compound_q())
+                r = int(m.group("r")) if m.group("r") else p
+                self.tuplet = [Fraction(q, p), r]
+            elif kind == "broken":
+                n = len(m.group("broken"))
+                shift = 1 - Fraction(1, 2 ** n)  # > : 3/2 and 1/2; >> : 7/4 and 1/4
+                first, second = (1 + shift, 1 - shift) if m.group("broken")[0] == ">" else (1 - shift, 1 + shift)
+                self.acc += self.last * (first - 1)
+                self.broken = second
+            elif kind in ("multirest", "overlay"):
+                self.known = False
+        return ends_on_bar
+
+    def _compound_q(self) -> int:
+        return 3 if self.meter is not None and self.meter.numerator % 3 == 0 and self.meter.numerator > 3 else 2
