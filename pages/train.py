@@ -308,7 +308,7 @@ if not runs:
 else:
     rows = []
     for r in runs:
-        rows.append({"run": r.name, "status": r.status, "problem": r.problem or r.error, "step": r.step,
+        rows.append({"run": r.name, "status": r.status, "problem": r.problem or r.error or "", "step": r.step,
                      "of": r.total_steps,
                      "best val bpc": round(r.best_val_bpc, 3) if r.best_val_bpc else None,
                      "parameters": r.parameters, "device": r.device, "data": r.data,
