@@ -19,11 +19,10 @@ import statistics
 import tempfile
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from common import cpu_seconds, emit, machine
-from studio_latency import SHOWN, STUDIO
+from studio_latency import SHOWN, STUDIO, one_generate, studio_prime
 
 from tests.helpers.appserver import CHROMIUM, CHROMIUM_ARGS, READY, start_app, stop_app  # noqa: E402
 
@@ -100,40 +99,21 @@ def split(tabs: int) -> dict:
     for a render worker."""
     import torch
 
-    from app_support.media import RENDER_FORMATS
     from musicrnn import music
-    from musicrnn.errors import MusicRNNError
-    from musicrnn.generation.prime import build_prime
-    from musicrnn.generation.sampler import sample
     from musicrnn.model.checkpoint import load_model
 
-    model, vocab, _ = load_model(None, "cpu")
-    prime = build_prime(STUDIO["meter"], STUDIO["unit"], STUDIO["key"], None)
+    model, vocab, ckpt = load_model(None, "cpu")
+    prime = studio_prime(ckpt)
     music.get_pool().warm_up()
     render_alone = []
 
-    def check(args):
-        try:
-            return music.check(args[0], ended=args[1]).to_dict()
-        except MusicRNNError as e:
-            return str(e)
-
     def session(seed: int) -> dict:
         torch.set_num_threads(1)
-        t0 = time.perf_counter()
-        tunes = sample(model, vocab, STUDIO["n"], prime=prime, temperature=STUDIO["temperature"], seed=seed,
-                       max_chars=STUDIO["max_chars"])
-        t1 = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=2) as ex:
-            reports = list(ex.map(check, [(s.text, s.ended) for s in tunes]))
-        t2 = time.perf_counter()
-        best = tunes[max(range(len(tunes)), key=lambda i: reports[i]["score"] if isinstance(reports[i], dict)
-                         else 0.0)]
-        res = music.render_all(best.text, RENDER_FORMATS, check=True, ended=best.ended)
-        t3 = time.perf_counter()
+        g = one_generate(model, vocab, prime, seed)
+        res = g["render"]
         work = sum(v for k, v in res["timings"].items() if k != "total")  # measured inside the worker
-        return {"sampling": t1 - t0, "checking": t2 - t1, "render": t3 - t2, "render_work": work,
-                "total": t3 - t0, "ok": res["ok"]}
+        return {"sampling": g["sampling"], "checking": g["checking"], "render": g["render_s"],
+                "render_work": work, "total": g["sampling"] + g["checking"] + g["render_s"], "ok": res["ok"]}
 
     session(0)  # warm
     for seed in (100, 101):  # one render on an idle pool: what a tune costs a worker

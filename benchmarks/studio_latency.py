@@ -28,8 +28,18 @@ from common import emit, machine
 
 from tests.helpers.appserver import CHROMIUM, CHROMIUM_ARGS, READY, start_app, stop_app  # noqa: E402  (common puts the repository on sys.path)
 
-# The studio's defaults (pages/studio.py): reel (M:4/4, L:1/8), key D, temperature 0.9, 3 candidates, 600 chars.
-STUDIO = dict(meter="4/4", unit="1/8", key="D", temperature=0.9, n=3, max_chars=600)
+# The studio's defaults (pages/studio.py): reel, key D, temperature 0.9, 3 candidates, 600 chars. A model that
+# knows tune types is asked for `R:reel` in the meter it knows for reels; one without gets M:4/4, L:1/8.
+STUDIO = dict(type="reel", meter="4/4", unit="1/8", key="D", temperature=0.9, n=3, max_chars=600)
+
+
+def studio_prime(ckpt: dict) -> str:
+    """The prime the studio's defaults give for this model."""
+    from musicrnn.generation.prime import build_prime, known_types, type_prime
+
+    if STUDIO["type"] in known_types(ckpt.get("data")):
+        return type_prime(STUDIO["type"], ckpt.get("data"), key=STUDIO["key"])
+    return build_prime(STUDIO["meter"], STUDIO["unit"], STUDIO["key"], None)
 # Score and audio shown: the score image has loaded and the audio player knows its duration, in the main area.
 # An error box (or exception) once the script has finished ends the wait at once, with its text.
 SHOWN = """() => {
@@ -51,31 +61,55 @@ def _med(xs):
 # ------------------------------------------------------------------------------------------ the split
 
 
+def one_generate(model, vocab, prime: str, seed: int) -> dict:
+    """One studio Generate with the page's own calls and settings: sample the candidates (on the calling thread),
+    check them in the render workers side by side, render the best one. The render result and each stage's
+    seconds (`sampling`, `checking`, `render`)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from app_support.media import RENDER_FORMATS
+    from musicrnn import music
+    from musicrnn.generation.sampler import sample
+
+    t0 = time.perf_counter()
+    samples = sample(model, vocab, STUDIO["n"], prime=prime, temperature=STUDIO["temperature"], seed=seed,
+                     max_chars=STUDIO["max_chars"])
+    t1 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2) as ex:
+        reports = list(ex.map(_check, [(s.text, s.ended) for s in samples]))
+    t2 = time.perf_counter()
+    scores = [r["score"] if isinstance(r, dict) else 0.0 for r in reports]
+    best = samples[max(range(len(samples)), key=lambda i: scores[i])]
+    res = music.render_all(best.text, RENDER_FORMATS, tempo=120, instrument="piano", check=True, ended=best.ended)
+    return {"render": res, "samples": samples, "sampling": t1 - t0, "checking": t2 - t1,
+            "render_s": time.perf_counter() - t2}
+
+
+def _check(args) -> dict | str:
+    from musicrnn import music
+    from musicrnn.errors import MusicRNNError
+
+    text, ended = args
+    try:
+        return music.check(text, ended=ended).to_dict()
+    except MusicRNNError as e:
+        return str(e)
+
+
 def split(checkpoint=None, runs: int = 5, device="auto") -> dict:
     """Median seconds of each stage of one Generate, measured in-process with the page's own calls."""
     import threading
-    from concurrent.futures import ThreadPoolExecutor
 
     import torch
 
-    from app_support.media import RENDER_FORMATS, compact_wav
+    from app_support.media import compact_wav
     from musicrnn import music as isolate
-    from musicrnn.errors import MusicRNNError
-    from musicrnn.generation.prime import build_prime
-    from musicrnn.generation.sampler import sample
     from musicrnn.model.checkpoint import load_model
     from musicrnn.model.device import pick_device
 
     model, vocab, ckpt = load_model(checkpoint, pick_device(device))
-    prime = build_prime(STUDIO["meter"], STUDIO["unit"], STUDIO["key"], None)
+    prime = studio_prime(ckpt)
     isolate.get_pool().warm_up()
-
-    def check(args):
-        text, ended = args
-        try:
-            return isolate.check(text, ended=ended).to_dict()
-        except MusicRNNError as e:
-            return str(e)
 
     stages: dict[str, list[float]] = {k: [] for k in ("sampling", "checking", "render_check", "midi", "audio",
                                                       "engraving", "total")}
@@ -83,24 +117,16 @@ def split(checkpoint=None, runs: int = 5, device="auto") -> dict:
 
     def one(seed: int, record: bool) -> None:
         t0 = time.perf_counter()
-        samples = sample(model, vocab, STUDIO["n"], prime=prime, temperature=STUDIO["temperature"], seed=seed,
-                         max_chars=STUDIO["max_chars"])
-        t1 = time.perf_counter()
-        with ThreadPoolExecutor(max_workers=2) as ex:
-            reports = list(ex.map(check, [(s.text, s.ended) for s in samples]))
-        t2 = time.perf_counter()
-        scores = [r["score"] if isinstance(r, dict) else 0.0 for r in reports]
-        best = samples[max(range(len(samples)), key=lambda i: scores[i])]
-        res = isolate.render_all(best.text, RENDER_FORMATS, tempo=120, instrument="piano", check=True,
-                                 ended=best.ended)
+        g = one_generate(model, vocab, prime, seed)
+        res, samples = g["render"], g["samples"]
         t3 = time.perf_counter()
         if "wav" in res["data"]:
             compact_wav(res["data"]["wav"])
         t4 = time.perf_counter()
         if record:
             tm = res["timings"]
-            stages["sampling"].append(t1 - t0)
-            stages["checking"].append(t2 - t1)
+            stages["sampling"].append(g["sampling"])
+            stages["checking"].append(g["checking"])
             stages["render_check"].append(tm.get("check", 0.0))
             stages["midi"].append(tm.get("midi", 0.0))
             stages["audio"].append(tm.get("wav", 0.0) + (t4 - t3))

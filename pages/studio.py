@@ -50,7 +50,7 @@ with left:
     except MusicRNNError:
         pass  # Generate shows the error
     if types:  # the types this model was trained with (its checkpoint's data description), and "any"
-        choices = list(types) + [ANY]
+        choices = [t for t in TUNE_TYPES if t in types] + [ANY]  # dances first, as musicians list them: reel, jig…
         if st.session_state.get("studio_type") not in choices:
             st.session_state["studio_type"] = choices[0]
             set_type_tempo()

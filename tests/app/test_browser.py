@@ -15,10 +15,9 @@ import pytest
 
 from tests.helpers.app import ROOT
 from tests.helpers.appserver import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     READY,
     AppServerError,
+    chromium,
     need_browser,
     settle,
     start_app,
@@ -51,12 +50,8 @@ def server(tmp_path_factory, music_run, small_abc_corpus):
 
 @pytest.fixture(scope="module")
 def browser(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def open_page(browser, server, path="", height=1000):

@@ -11,10 +11,9 @@ import time
 import pytest
 
 from tests.helpers.appserver import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     READY,
     AppServerError,
+    chromium,
     need_browser,
     settle,
     start_app,
@@ -55,12 +54,8 @@ def classroom(tmp_path_factory, small_abc_corpus):
 
 @pytest.fixture(scope="module")
 def browser(classroom):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 def train_page(browser, classroom):

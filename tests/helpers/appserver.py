@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -82,3 +83,16 @@ def need_browser() -> None:
 def settle(page, timeout=60_000):
     page.wait_for_timeout(300)
     page.wait_for_selector(READY, timeout=timeout)
+
+
+@contextmanager
+def chromium():
+    """Debian's Chromium, headless, as Playwright launches it here (never a downloaded browser)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
