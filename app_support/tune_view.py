@@ -34,6 +34,56 @@ def badges(check: dict | None, check_error: str | None = None) -> None:
                    + (f" (line {int(check['error_line'])})" if check.get("error_line") else ""))
 
 
+def needs_repair(check: dict | None) -> bool:
+    """Whether the check found what `repair_tune` fixes: an open repeat, a tune that does not end on a bar
+    line (a trailing incomplete bar), a missing K: or L:."""
+    if not check:
+        return False
+    missing = any(w.startswith(("no key", "no unit length")) for w in check.get("warnings") or [])
+    return bool(check.get("open_repeats")) or not check.get("ended", True) or missing
+
+
+def repair_offer(abc: str, key: str, ended: bool | None) -> None:
+    """A **Repair** button; the repair it proposes is shown as a diff and applied only when confirmed."""
+    proposal_key = f"{key}_repair"
+    proposal = st.session_state.get(proposal_key)
+    if proposal is not None and proposal.get("original") != abc:
+        proposal = None  # the ABC changed since: that proposal no longer applies
+    if proposal is None:
+        if st.button("Repair…", key=f"{key}_repair_ask", icon=":material/healing:",
+                     help="Shows what an automatic repair would change (closing repeats, the last bar, a missing "
+                          "K: or L:); nothing changes until you apply it."):
+            from musicrnn.music.isolated import repair
+
+            try:
+                fix = repair(abc, ended=ended)
+                st.session_state[proposal_key] = {"original": abc, "text": fix.text, "diff": fix.diff,
+                                                  "changes": fix.changes}
+            except MusicRNNError as e:
+                show_error("Cannot repair this tune", e)
+            st.rerun()
+        return
+    if not proposal["changes"]:
+        st.caption("The repair finds nothing to change.")
+        return
+    with st.container(border=True):
+        st.markdown("**Proposed repair**")
+        for change in proposal["changes"]:
+            st.caption(md_escape(change))
+        st.code(proposal["diff"], language="diff")
+        a, b = st.columns(2)
+        a.button("Apply the repair", key=f"{key}_repair_apply", icon=":material/check:", type="primary",
+                 on_click=_apply_repair, args=(key,), width="stretch")
+        b.button("Keep it as it is", key=f"{key}_repair_cancel", icon=":material/close:",
+                 on_click=lambda: st.session_state.pop(proposal_key, None), width="stretch")
+
+
+def _apply_repair(key: str) -> None:
+    proposal = st.session_state.pop(f"{key}_repair", None)
+    if proposal is not None:
+        st.session_state[f"{key}_abc"] = proposal["text"]  # before the text area is drawn again
+
+
 def tune_view(abc: str, key: str, *, playback: dict | None = None, ended: bool | None = None,
               editable: bool = True, file_stem: str = "tune", save_settings: dict | None = None,
               show_abc: bool = True) -> str:
@@ -41,7 +91,9 @@ def tune_view(abc: str, key: str, *, playback: dict | None = None, ended: bool |
     (with `save_settings`) a save-to-tunebook form. Returns the (possibly edited) ABC."""
     playback = playback or {}
     if editable:
-        abc = st.text_area("ABC (edit it: score and audio follow)", abc, key=f"{key}_abc", height=200)
+        # once the box exists its state holds the text (edits, an applied repair): a default would fight it
+        given = {} if f"{key}_abc" in st.session_state else {"value": abc}
+        abc = st.text_area("ABC (edit it: score and audio follow)", key=f"{key}_abc", height=200, **given)
     try:
         res = render_tune(abc, ended=ended, **playback)
     except MusicRNNError as e:
@@ -49,6 +101,8 @@ def tune_view(abc: str, key: str, *, playback: dict | None = None, ended: bool |
         res = None
     if res is not None:
         badges(res.get("check"), res.get("check_error"))
+        if editable and needs_repair(res.get("check")):
+            repair_offer(abc, key, ended)
         data, errors = res["data"], res["errors"]
         if data.get("svg"):
             st.image(data["svg"], width="stretch")

@@ -144,3 +144,26 @@ def test_the_type_picker_follows_the_chosen_model(with_model, app_env, tmp_path)
     assert not at.exception
     assert not any(w.key == "studio_type" for w in at.selectbox)
     assert "6/8 (jig)" in at.selectbox(key="studio_meter").options
+
+
+def test_repair_shows_a_diff_and_changes_nothing_until_applied(with_model):
+    at = new_app()
+    generate(at)
+    area = next(t for t in at.text_area if t.key.endswith("_abc"))
+    key = area.key[: -len("_abc")]
+    broken = GOOD_TUNE.replace("d2:|", "d2|")  # the repeat opened by |: is never closed
+    area.set_value(broken).run()
+    assert not any(b.key == f"{key}_repair_apply" for b in at.button)
+    at.button(key=f"{key}_repair_ask").click().run()
+    assert not at.exception
+    diff = next(c.value for c in at.code if c.language == "diff")
+    assert "-|:A|dfa afd" in diff and "+|:A|dfa afd" in diff and ":|" in diff.splitlines()[-1]
+    assert next(t for t in at.text_area if t.key == f"{key}_abc").value == broken  # not applied yet
+    at.button(key=f"{key}_repair_cancel").click().run()
+    assert next(t for t in at.text_area if t.key == f"{key}_abc").value == broken
+    at.button(key=f"{key}_repair_ask").click().run()
+    at.button(key=f"{key}_repair_apply").click().run()
+    assert not at.exception
+    fixed = next(t for t in at.text_area if t.key == f"{key}_abc").value
+    assert fixed != broken and fixed.rstrip().endswith(":|")
+    assert "repeats closed" in texts(at) and not any(b.key == f"{key}_repair_ask" for b in at.button)
