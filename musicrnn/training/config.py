@@ -57,11 +57,13 @@ class TrainConfig(Settings):
                 raise OptionError(f"{name} {value!r}: must be a whole number of at least {low}")
         if self.max_steps is not None and (not isinstance(self.max_steps, int) or self.max_steps < 1):
             raise OptionError(f"max_steps {self.max_steps!r}: must be a whole number of at least 1")
-        for name, low, high in (("lr", 0, 10), ("epochs", 0, 1e6), ("weight_decay", -1e-12, 10),
-                                ("min_lr_ratio", -1e-12, 1), ("grad_clip", 0, 1e6), ("val_fraction", 0, 1)):
+        for name, zero_ok, high in (("lr", False, 10), ("epochs", False, 1e6), ("weight_decay", True, 10),
+                                    ("min_lr_ratio", True, 1), ("grad_clip", False, 1e6), ("val_fraction", False, 1)):
             value = getattr(self, name)
-            if not isinstance(value, (int, float)) or not math.isfinite(value) or not low < value <= high:
-                raise OptionError(f"{name} {value!r}: must be a number above {max(low, 0):g} and at most {high:g}")
+            if not isinstance(value, (int, float)) or not math.isfinite(value) or value > high \
+                    or value < 0 or (value == 0 and not zero_ok):
+                raise OptionError(f"{name} {value!r}: must be a number {'of at least' if zero_ok else 'above'} 0 "
+                                  f"and at most {high:g}")
         if self.schedule not in ("cosine", "plateau", "constant"):
             raise OptionError(f"schedule {self.schedule!r}: must be cosine, plateau or constant")
         if self.windows not in ("random", "tunes"):
