@@ -24,7 +24,7 @@ from pathlib import Path
 from common import cpu_seconds, emit, machine
 from studio_latency import SHOWN, STUDIO, one_generate, studio_prime
 
-from tests.helpers.appserver import CHROMIUM, CHROMIUM_ARGS, READY, start_app, stop_app  # noqa: E402
+from tests.helpers.appserver import READY, chromium, start_app, stop_app  # noqa: E402
 
 
 def _r(x: float) -> float:
@@ -39,16 +39,13 @@ def _ppid(proc_dir: Path) -> int:
 
 
 def browser(tabs: int, timeout_s: float = 300.0) -> dict:
-    from playwright.sync_api import sync_playwright
-
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "MUSICRNN_RUNS": str(Path(tmp) / "runs"),
                "MUSICRNN_TUNEBOOK": str(Path(tmp) / "tb.sqlite")}
         (Path(tmp) / "runs").mkdir()
         url, proc = start_app(env, Path(tmp) / "streamlit.log", start_new_session=True)
         try:
-            with sync_playwright() as pw:
-                br = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            with chromium() as br:
                 # Playwright's driver and Chromium: this process's children other than the server
                 browser_pids = [int(x.name) for x in Path("/proc").iterdir() if x.name.isdigit()
                                 and _ppid(x) == os.getpid() and int(x.name) != proc.pid]
@@ -81,7 +78,6 @@ def browser(tabs: int, timeout_s: float = 300.0) -> dict:
                                 done[i], outcomes[i] = time.perf_counter() - t0, out
                     time.sleep(0.05)
                 cpu1 = (cpu_seconds([proc.pid]), cpu_seconds(browser_pids))
-                br.close()
         finally:
             stop_app(proc)
     errors = [o for o in outcomes if o != "ok"]

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from common import emit, machine
 
-from tests.helpers.appserver import CHROMIUM, CHROMIUM_ARGS, READY, start_app, stop_app  # noqa: E402  (common puts the repository on sys.path)
+from tests.helpers.appserver import READY, chromium, start_app, stop_app  # noqa: E402  (common puts the repository on sys.path)
 
 # The studio's defaults (pages/studio.py): reel, key D, temperature 0.9, 3 candidates, 600 chars. A model that
 # knows tune types is asked for `R:reel` in the meter it knows for reels; one without gets M:4/4, L:1/8.
@@ -155,8 +155,6 @@ def split(checkpoint=None, runs: int = 5, device="auto") -> dict:
 
 def browser(runs: int = 5, checkpoint=None, timeout_s: float = 120.0) -> dict:
     """Click-to-score-and-audio seconds in Chromium: the cold first run and the median of the warm ones."""
-    from playwright.sync_api import sync_playwright
-
     with tempfile.TemporaryDirectory() as tmp:
         env = {**os.environ, "MUSICRNN_RUNS": str(Path(tmp) / "runs"),
                "MUSICRNN_TUNEBOOK": str(Path(tmp) / "tb.sqlite")}
@@ -177,8 +175,7 @@ def browser(runs: int = 5, checkpoint=None, timeout_s: float = 120.0) -> dict:
             t_start = time.perf_counter()
             url, proc = start_app(env, Path(tmp) / "streamlit.log", start_new_session=True)
             server_s = time.perf_counter() - t_start
-            with sync_playwright() as pw:
-                br = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+            with chromium() as br:
                 for _ in range(runs + 1):
                     page = br.new_page(viewport={"width": 1400, "height": 1000})
                     page.goto(url + "/", timeout=timeout_s * 1000)
@@ -194,7 +191,6 @@ def browser(runs: int = 5, checkpoint=None, timeout_s: float = 120.0) -> dict:
                     if outcome != "ok":
                         raise RuntimeError(f"the studio showed an error instead of score and audio: {outcome[:500]}")
                     page.close()
-                br.close()
         except Exception as e:
             lines = (Path(tmp) / "streamlit.log").read_text(errors="replace").splitlines()
             tail = "\n".join(l for l in lines if "ScriptRunContext" not in l)[-1500:]

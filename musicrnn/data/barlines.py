@@ -14,29 +14,10 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from musicrnn.notation.durations import BarScanner
+from musicrnn.notation.durations import body_field, body_start, scan_body
 from musicrnn.notation.fields import FIELD_LINE
-from musicrnn.notation.meter import fraction
 
 _BAR_END = re.compile(r"(\||::|:\||\|\]|\[\d+)\s*$")
-
-
-def _body_field(line: str) -> re.Match | None:
-    """A field line of the body; `A:|` and the like are music (a note before a repeat), not a field."""
-    f = FIELD_LINE.match(line)
-    return None if f is None or (line[0] in "ABCDEFGabcdefg" and "|" in line) else f
-
-
-def _body_start(lines: list[str]) -> tuple[int, BarScanner] | None:
-    """The `K:` line's index and the bar state the header sets up; None without a `K:` line."""
-    try:
-        k = next(i for i, l in enumerate(lines) if l.startswith("K:"))
-    except StopIteration:
-        return None
-    header = {l[0]: l[2:] for l in lines[:k] if FIELD_LINE.match(l)}
-    bars = BarScanner(fraction(header.get("L", "1/8")) or Fraction(1, 8), None)
-    bars.field("M", header.get("M", "none"))
-    return k, bars
 
 
 def fix_line_ends(tune: str) -> tuple[str, int, int]:
@@ -46,7 +27,7 @@ def fix_line_ends(tune: str) -> tuple[str, int, int]:
     # Fast path: every music line but the last already ends with a bar line.
     if all(_BAR_END.search(lines[i]) for i in music[:-1]):
         return tune, 0, 0
-    start = _body_start(lines)
+    start = body_start(lines)
     if start is None:
         return tune, 0, 0
     k, bars = start
@@ -55,7 +36,7 @@ def fix_line_ends(tune: str) -> tuple[str, int, int]:
     join_next = False
     body = lines[k + 1 :]
     for j, line in enumerate(body):
-        f = _body_field(line)
+        f = body_field(line)
         if f:
             bars.field(f.group(1), f.group(2))
             out.append(line)
@@ -88,18 +69,10 @@ def meter_agreement(tune: str) -> tuple[int, int]:
     uncertain. Tunes with voices are not checked. Pure Python, fast enough for the whole of IrishMAN.
     """
     lines = tune.split("\n")
-    start = _body_start(lines)
-    if start is None:
-        return 0, 0
-    k, bars = start
-    for line in lines[k + 1 :]:
-        f = _body_field(line)
-        if f:
-            if f.group(1) == "V":
-                return 0, 0
-            bars.field(f.group(1), f.group(2))
-        else:
-            bars.line(line)
+    scanned = scan_body(lines)
+    if scanned is None or any(l.startswith("V:") and body_field(l) for l in lines[scanned[0] + 1:]):
+        return 0, 0  # no body, or voices
+    bars = scanned[1]
     closed = [c for c in bars.closed if c.length != 0]  # `| |`, `|: [1`: no bar between
     checked = bad = 0
     for i in range(1, len(closed) - 1):

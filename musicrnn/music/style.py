@@ -15,9 +15,7 @@ import statistics
 from dataclasses import dataclass
 from fractions import Fraction
 
-from musicrnn.notation.durations import BarScanner
-from musicrnn.notation.fields import FIELD_LINE
-from musicrnn.notation.meter import fraction, meter_length
+from musicrnn.notation.durations import scan_body
 
 _PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 _FIFTH = {"F": -1, "C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5}  # a letter's place on the line of fifths
@@ -26,6 +24,7 @@ _MODE_SHIFT = {"": 0, "maj": 0, "ion": 0, "m": -3, "min": -3, "aeo": -3, "dor": 
 _KEY = re.compile(r"^\s*([A-Ga-g])([#b]?)\s*([A-Za-z]*)")
 _NOTE = re.compile(r"^(\^\^|\^|__|_|=)?([A-Ga-g])")
 _REPEAT = re.compile(r"\|:|:\||::")
+_ACCIDENTAL = {"^^": 2, "^": 1, "__": -2, "_": -1, "=": 0}
 
 
 @dataclass
@@ -58,38 +57,25 @@ def pitch_class(note: str, accidentals: dict[str, int]) -> int | None:
     m = _NOTE.match(note)
     if not m:
         return None
-    letter = m.group(2).upper()
-    shift = {"^^": 2, "^": 1, "__": -2, "_": -1, "=": 0}.get(m.group(1), accidentals.get(letter, 0)) \
-        if m.group(1) else accidentals.get(letter, 0)
+    letter, explicit = m.group(2).upper(), m.group(1)
+    shift = _ACCIDENTAL[explicit] if explicit else accidentals.get(letter, 0)
     return (_PC[letter] + shift) % 12
 
 
 def tune_style(abc: str) -> Style:
     """The style figures of one tune (its header up to `K:`, then the body)."""
     lines = abc.replace("\r\n", "\n").split("\n")
-    header, k = {}, None
-    for i, line in enumerate(lines):
-        f = FIELD_LINE.match(line)
-        if f and f.group(1) not in header:
-            header[f.group(1)] = f.group(2).strip()
-        if line.startswith("K:"):
-            k = i
-            break
-    body = lines[k + 1:] if k is not None else []
-    scan = BarScanner(fraction(header.get("L", "1/8")) or Fraction(1, 8), meter_length(header.get("M")))
-    for line in body:
-        f = FIELD_LINE.match(line)
-        if f and not (line[0] in "ABCDEFGabcdefg" and "|" in line):
-            if f.group(1) in ("L", "M"):
-                scan.field(f.group(1), f.group(2))
-            continue
-        scan.line(line)
+    scanned = scan_body(lines)
+    if scanned is None:
+        return Style(0, None, None, False)
+    k, scan = scanned
+    body = lines[k + 1:]
     bars = [b for b in scan.closed if b.onsets]
     if scan.onsets:  # a last bar with no bar line after it
         bars.append(None)
     inner = [b for b in bars[1:-1] if b is not None and b.meter]
     running = [_is_running(b.onsets, b.meter, b.unit) for b in inner]
-    sig = key_signature(header.get("K", ""))
+    sig = key_signature(lines[k][2:])
     ends = None
     if sig is not None and scan.last_note is not None:
         pc = pitch_class(scan.last_note, sig[1])

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 
+from musicrnn.notation.fields import FIELD_LINE
 from musicrnn.notation.meter import fraction, normalize_meter
 
 # One token of a music line: skipped text (chord symbols, decorations, grace notes, inline fields are matched
@@ -136,3 +137,37 @@ class BarScanner:
 
     def _compound_q(self) -> int:
         return 3 if self.meter is not None and self.meter.numerator % 3 == 0 and self.meter.numerator > 3 else 2
+
+
+def body_field(line: str) -> re.Match | None:
+    """A field line of a tune body; `A:|` and the like are music (a note before a repeat), not a field."""
+    f = FIELD_LINE.match(line)
+    return None if f is None or (line[0] in "ABCDEFGabcdefg" and "|" in line) else f
+
+
+def body_start(lines: list[str]) -> tuple[int, BarScanner] | None:
+    """The `K:` line's index and the bar state the header sets up; None without a `K:` line."""
+    try:
+        k = next(i for i, line in enumerate(lines) if line.startswith("K:"))
+    except StopIteration:
+        return None
+    header = {line[0]: line[2:] for line in lines[:k] if FIELD_LINE.match(line)}
+    bars = BarScanner(fraction(header.get("L", "1/8")) or Fraction(1, 8), None)
+    bars.field("M", header.get("M", "none"))
+    return k, bars
+
+
+def scan_body(lines: list[str]) -> tuple[int, BarScanner] | None:
+    """The `K:` line's index and the bar state after the whole body (fields applied, every bar in `closed`);
+    None without a `K:` line."""
+    start = body_start(lines)
+    if start is None:
+        return None
+    k, bars = start
+    for line in lines[k + 1:]:
+        f = body_field(line)
+        if f:
+            bars.field(f.group(1), f.group(2))
+        else:
+            bars.line(line)
+    return k, bars

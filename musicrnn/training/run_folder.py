@@ -83,13 +83,6 @@ def new_run_name(root: str | os.PathLike | None = None, prefix: str = "run") -> 
     return name
 
 
-def read_json(path: Path, default=None):
-    try:
-        return json.loads(Path(path).read_text())
-    except (OSError, ValueError):
-        return default
-
-
 def write_json(path: Path, obj) -> None:
     atomic_write_bytes(Path(path), json.dumps(obj, indent=1).encode())
 
