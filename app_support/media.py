@@ -1,4 +1,5 @@
-"""A tune's score, audio, MIDI and MusicXML for the page, made in the render workers and cached by content."""
+"""A tune's score, timeline, audio, MIDI and MusicXML for the page, made in the render workers and cached by
+content in this process (the player's HTTP routes serve the audio and files from the same cache)."""
 from __future__ import annotations
 
 import hashlib
@@ -9,13 +10,12 @@ from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import streamlit as st
 
 from musicrnn.errors import MusicRNNError
 from musicrnn.music.midi import DEFAULT_TEMPO
 
 #: What the page shows and offers for a tune (Opus is not made: WAV is faster to synthesize here).
-RENDER_FORMATS = ("midi", "wav", "musicxml", "svg")
+RENDER_FORMATS = ("midi", "wav", "musicxml", "svg", "timeline")
 
 
 class _LRU:
@@ -37,9 +37,18 @@ class _LRU:
                 self.items.popitem(last=False)
 
 
-@st.cache_resource(show_spinner=False)
-def _media_cache() -> _LRU:
-    return _LRU(96)
+_CACHE = _LRU(96)  # the process's renders, shared by every session and the HTTP routes
+
+
+def cached_render(key: str) -> dict | None:
+    """A render made earlier in this process, by the key `render_key` gave it."""
+    return _CACHE.get(key)
+
+
+def render_key(abc: str, tempo: float, instrument: str, transpose: int, swing: float, ended: bool | None,
+               page_width: int | None) -> str:
+    return hashlib.sha256(repr((abc, float(tempo), instrument, int(transpose), float(swing), ended,
+                                page_width)).encode()).hexdigest()[:32]
 
 
 def compact_wav(wav: bytes) -> bytes:
@@ -68,25 +77,26 @@ def compact_wav(wav: bytes) -> bytes:
 
 
 def render_tune(abc: str, *, tempo: float = DEFAULT_TEMPO, instrument: str = "piano", transpose: int = 0,
-                swing: float = 0.0, ended: bool | None = None) -> dict:
-    """Check, score, MIDI, page audio and MusicXML of a tune, in one isolated worker call; cached by content.
+                swing: float = 0.0, ended: bool | None = None, page_width: int | None = None) -> dict:
+    """Check, score, timeline, MIDI, page audio and MusicXML of a tune, in one isolated worker call; cached by
+    content.
 
-    Returns `musicrnn.music.isolated.render_all`'s dict, with `data["wav"]` replaced by the compact page audio. Raises
-    MusicRNNError only for bad options or oversized text; a failed format is in `errors`.
+    Returns `musicrnn.music.isolated.render_all`'s dict, with `data["wav"]` replaced by the compact page audio
+    and `key` (its place in the cache). Raises MusicRNNError only for bad options or oversized text; a failed
+    format is in `errors`.
     """
-    key = hashlib.sha256(
-        repr((abc, float(tempo), instrument, int(transpose), float(swing), ended)).encode()).hexdigest()
-    cache = _media_cache()
-    hit = cache.get(key)
+    key = render_key(abc, tempo, instrument, transpose, swing, ended, page_width)
+    hit = _CACHE.get(key)
     if hit is not None:
         return hit
     from musicrnn.music.isolated import render_all
 
     res = render_all(abc, RENDER_FORMATS, tempo=tempo, instrument=instrument, transpose=transpose,
-                             swing=swing, check=True, ended=ended)
+                     swing=swing, check=True, ended=ended, page_width=page_width)
     if "wav" in res["data"]:
         res["data"]["wav"] = compact_wav(res["data"]["wav"])
-    cache.put(key, res)
+    res["key"] = key
+    _CACHE.put(key, res)
     return res
 
 

@@ -1,14 +1,22 @@
 """HTTP routes the app serves beside Streamlit's (see `app.py`): a training run's live view, polled by every
-tab that watches the run, and the plotly.js that draws it in the page."""
+tab that watches the run, and the plotly.js that draws it in the page; the player's renders of an edited tune,
+and the audio and files of every render."""
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from app_support.live import LiveDocuments
+from app_support.media import cached_render
+from app_support.player import MEDIA_PATH, RENDER_PATH, render_payload
+from musicrnn.files import safe_name
+from musicrnn.music.isolated import midi_to_wav
+from musicrnn.music.structure import MAX_ABC_CHARS
 from musicrnn.training.run_folder import run_folder_named
 
 LIVE_PATH = "api/live"  # relative to the app's root: the page finds it as `api/live/<run name>`
@@ -48,6 +56,65 @@ def plotly_js(request: Request) -> Response:
                         media_type="text/javascript", headers={"Cache-Control": "public, max-age=86400"})
 
 
+#: Playback options an edit may send, and the type each must have.
+RENDER_OPTIONS = {"tempo": (int, float), "instrument": (str,), "transpose": (int,), "swing": (int, float),
+                  "ended": (bool, type(None)), "width": (int, type(None))}
+
+
+async def render(request: Request) -> Response:
+    """POST {abc, tempo, instrument, transpose, swing, ended, width}: the player's render of an edited tune
+    (`player.payload`), rendered in a worker off the event loop. 400 names a bad field."""
+    raw = await request.body()
+    if len(raw) > 4 * MAX_ABC_CHARS:
+        return JSONResponse({"error": f"the request is larger than {4 * MAX_ABC_CHARS:,} bytes"}, status_code=413)
+    try:
+        body = json.loads(raw)
+    except ValueError as e:
+        return JSONResponse({"error": f"the request is not JSON: {e}"}, status_code=400)
+    if not isinstance(body, dict) or not isinstance(body.get("abc"), str):
+        return JSONResponse({"error": "field 'abc' must be the tune's text"}, status_code=400)
+    options = {}
+    for name, kinds in RENDER_OPTIONS.items():
+        if name in body:
+            value = body[name]
+            if not isinstance(value, kinds) or isinstance(value, bool) and bool not in kinds:
+                return JSONResponse({"error": f"field {name!r} has the wrong type"}, status_code=400)
+            options[name] = value
+    width = options.pop("width", None)
+    ended = options.pop("ended", None)
+    out = await run_in_threadpool(render_payload, body["abc"], options, ended, width)
+    return JSONResponse(out)
+
+
+_MEDIA_TYPES = {"wav": "audio/wav", "midi": "audio/midi", "musicxml": "application/vnd.recordare.musicxml+xml",
+                "wav-full": "audio/wav"}
+_EXTENSIONS = {"wav": "wav", "midi": "mid", "musicxml": "musicxml", "wav-full": "wav"}
+
+
+async def media(request: Request) -> Response:
+    """GET api/media/<render key>/<wav|midi|musicxml|wav-full>[?name=stem]: a file of a render made in this
+    process (the full-quality WAV is synthesized on demand); with `name`, as a download."""
+    key, fmt = request.path_params["key"], request.path_params["fmt"]
+    res = cached_render(key)
+    if fmt not in _MEDIA_TYPES:
+        return JSONResponse({"error": f"no format {fmt!r}; choose one of {', '.join(_MEDIA_TYPES)}"}, status_code=404)
+    if res is None:
+        return JSONResponse({"error": "no such render (the server forgets old ones): render the tune again"},
+                            status_code=404)
+    data = res["data"].get(fmt.removesuffix("-full"))
+    if data is None:
+        return JSONResponse({"error": f"this render has no {fmt}"}, status_code=404)
+    if fmt == "wav-full":
+        data = await run_in_threadpool(midi_to_wav, res["data"]["midi"])
+    headers = {"Cache-Control": "private, max-age=3600"}
+    name = request.query_params.get("name")
+    if name:
+        headers["Content-Disposition"] = f'attachment; filename="{safe_name(name)}.{_EXTENSIONS[fmt]}"'
+    return Response(data, media_type=_MEDIA_TYPES[fmt], headers=headers)
+
+
 def routes() -> list[Route]:
     return [Route(f"/{LIVE_PATH}/{{name}}", live_run, methods=["GET"]),
-            Route(f"/{PLOTLY_PATH}", plotly_js, methods=["GET"])]
+            Route(f"/{PLOTLY_PATH}", plotly_js, methods=["GET"]),
+            Route(f"/{RENDER_PATH}", render, methods=["POST"]),
+            Route(f"/{MEDIA_PATH}/{{key}}/{{fmt}}", media, methods=["GET"])]

@@ -1,13 +1,12 @@
-"""One tune on a page: validity badges, engraved score, audio, the ABC (editable), downloads, save."""
+"""One tune on a page: validity badges, the player (score, cursor, audio, the ABC box, downloads), repair, save."""
 from __future__ import annotations
 
 import streamlit as st
 
 from app_support.access import owner_token
-from app_support.media import render_tune
+from app_support.player import player, set_text
 from app_support.text import md_escape, show_error
 from musicrnn.errors import MusicRNNError
-from musicrnn.files import safe_name
 
 
 def badges(check: dict | None, check_error: str | None = None) -> None:
@@ -81,59 +80,24 @@ def repair_offer(abc: str, key: str, ended: bool | None) -> None:
 def _apply_repair(key: str) -> None:
     proposal = st.session_state.pop(f"{key}_repair", None)
     if proposal is not None:
-        st.session_state[f"{key}_abc"] = proposal["text"]  # before the text area is drawn again
+        set_text(key, proposal["text"])
 
 
 def tune_view(abc: str, key: str, *, playback: dict | None = None, ended: bool | None = None,
               editable: bool = True, file_stem: str = "tune", save_settings: dict | None = None,
               show_abc: bool = True) -> str:
-    """One tune: badges, engraved score, audio, the ABC (editable: edits re-render), downloads and
-    (with `save_settings`) a save-to-tunebook form. Returns the (possibly edited) ABC."""
-    playback = playback or {}
-    if editable:
-        # once the box exists its state holds the text (edits, an applied repair): a default would fight it
-        given = {} if f"{key}_abc" in st.session_state else {"value": abc}
-        abc = st.text_area("ABC (edit it: score and audio follow)", key=f"{key}_abc", height=200, **given)
-    try:
-        res = render_tune(abc, ended=ended, **playback)
-    except MusicRNNError as e:
-        show_error("Cannot render this tune", e)
-        res = None
+    """One tune: badges, the player (score with a cursor, audio, the ABC box when `editable`: edits re-render
+    as you type, downloads), a repair offer, and (with `save_settings`) a save-to-tunebook form. Returns the
+    (possibly edited) ABC."""
+    head = st.container()
+    abc, res = player(abc, key, playback=playback, ended=ended, editable=editable, file_stem=file_stem)
     if res is not None:
-        badges(res.get("check"), res.get("check_error"))
-        if editable and needs_repair(res.get("check")):
-            repair_offer(abc, key, ended)
-        data, errors = res["data"], res["errors"]
-        if data.get("svg"):
-            st.image(data["svg"], width="stretch")
-        else:
-            show_error("No score", errors.get("svg") or errors.get("musicxml"))
-        if data.get("wav"):
-            st.audio(data["wav"], format="audio/wav")
-        else:
-            show_error("No audio", errors.get("wav") or errors.get("midi"))
+        with head:
+            badges(res.get("check"), res.get("check_error"))
+            if editable and needs_repair(res.get("check")):
+                repair_offer(abc, key, ended)
     if show_abc and not editable:
         st.code(abc, language=None)
-    stem = safe_name(file_stem)
-    cols = st.columns(4)
-    cols[0].download_button("ABC", abc, file_name=f"{stem}.abc", mime="text/plain", key=f"{key}_dl_abc",
-                            on_click="ignore", icon=":material/download:", width="stretch")
-    if res is not None and res["data"].get("midi"):
-        cols[1].download_button("MIDI", res["data"]["midi"], file_name=f"{stem}.mid", mime="audio/midi",
-                                key=f"{key}_dl_midi", on_click="ignore", icon=":material/download:", width="stretch")
-        midi = res["data"]["midi"]
-
-        def full_wav() -> bytes:
-            from musicrnn.music.isolated import midi_to_wav
-
-            return midi_to_wav(midi)
-
-        cols[2].download_button("WAV", full_wav, file_name=f"{stem}.wav", mime="audio/wav", key=f"{key}_dl_wav",
-                                on_click="ignore", icon=":material/download:", width="stretch")
-    if res is not None and res["data"].get("musicxml"):
-        cols[3].download_button("MusicXML", res["data"]["musicxml"], file_name=f"{stem}.musicxml",
-                                mime="application/vnd.recordare.musicxml+xml", key=f"{key}_dl_xml",
-                                on_click="ignore", icon=":material/download:", width="stretch")
     if save_settings is not None:
         save_form(abc, key, save_settings)
     return abc

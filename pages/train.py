@@ -14,9 +14,9 @@ from app_support.charts import accuracy_curve, loss_curve
 from app_support.data_folders import known_sources
 from app_support.live import head, shown_sample
 from app_support.live_panel import live_view
-from app_support.media import render_tune
 from app_support.models import use_model
 from app_support.navigation import PAGE_FILES
+from app_support.player import player
 from app_support.resources import device_info, training_jobs
 from app_support.text import md_escape, show_error
 from musicrnn.data.sources import MUSIC21_PARTS
@@ -262,20 +262,9 @@ def sample_section(samples: list[dict], follow: int | None = None) -> None:
     ss["tr_sample_latest"] = follow
     pick = st.select_slider("Sample at step", steps, key="tr_sample_step") if len(steps) > 1 else steps[0]
     s = next(x for x in reversed(samples) if x["step"] == pick)
-    try:
-        res = render_tune(s["abc"], ended=s.get("ended"))
-    except MusicRNNError as e:
-        res = {"data": {}, "errors": {"svg": str(e)}, "check": None}
     c1, c2 = st.columns([2, 1])
     with c1:
-        if res["data"].get("svg"):
-            st.image(res["data"]["svg"], width="stretch")
-        else:
-            st.warning("Not readable music yet at step " + f"{pick}: " +
-                       md_escape((res["errors"].get("svg") or res["errors"].get("musicxml") or "")[:300]),
-                       icon=":material/hearing_disabled:")
-        if res["data"].get("wav"):
-            st.audio(res["data"]["wav"], format="audio/wav")
+        player(s["abc"], f"tr_sample_{pick}", ended=s.get("ended"), editable=False, file_stem=f"sample-step{pick}")
     with c2:
         st.code(s["abc"], language=None)
 

@@ -89,7 +89,8 @@ def repair(abc: str, *, ended: bool | None = None,
 def render_all(abc: str, formats=FORMATS, *,
                tempo: float | None = DEFAULT_TEMPO, instrument: str | int = "piano",
                transpose: int = 0, swing: float = 0.0, check: bool = True,
-               ended: bool | None = None, timeout: float | None = None) -> dict:
+               ended: bool | None = None, timeout: float | None = None,
+               page_width: int | None = None) -> dict:
     """Everything the studio needs for one tune, in one worker round trip.
 
     Returns {"label", "check" (CheckReport dict or None), "check_error", "data" {format:
@@ -142,7 +143,7 @@ def render_all(abc: str, formats=FORMATS, *,
         try:
             get_pool().call(render_parts_local, abc, tuple(remaining),
                             tempo=tempo, instrument=instrument, transpose=transpose,
-                            swing=swing, check=need_check, ended=ended, timeout=timeout,
+                            swing=swing, check=need_check, ended=ended, timeout=timeout, page_width=page_width,
                             label=label, what="rendering", on_event=on_event)
             break
         except RenderError as e:

@@ -114,12 +114,17 @@ def _fit_pitch(p: int) -> int:
     return p
 
 
+def playing_tempo(perf: Performance, tempo: float | None) -> float:
+    """Quarter notes per minute the MIDI plays at: the user's tempo, else the tune's `Q:`, else the default."""
+    return float(tempo if tempo is not None else (perf.tune_tempo or DEFAULT_TEMPO))
+
+
 def write_midi(perf: Performance, *, tempo: float | None = DEFAULT_TEMPO,
                program: int = 0, transpose: int = 0, swing: float = 0.0) -> bytes:
     """A type-1 MIDI file of `perf`: one track per voice, one program, one tempo."""
     from midiutil import MIDIFile
 
-    bpm = float(tempo if tempo is not None else (perf.tune_tempo or DEFAULT_TEMPO))
+    bpm = playing_tempo(perf, tempo)
     n_tracks = max(1, perf.voices)
     mf = MIDIFile(n_tracks, adjust_origin=False)
     title = perf.title.encode("ascii", "replace").decode("ascii")[:60]
@@ -144,12 +149,18 @@ def write_midi(perf: Performance, *, tempo: float | None = DEFAULT_TEMPO,
 def abc_to_midi_local(abc: str, *, tempo: float | None = DEFAULT_TEMPO,
                       instrument: str | int = "piano", transpose: int = 0,
                       swing: float = 0.0) -> bytes:
+    return midi_and_tempo_local(abc, tempo=tempo, instrument=instrument, transpose=transpose, swing=swing)[0]
+
+
+def midi_and_tempo_local(abc: str, *, tempo: float | None = DEFAULT_TEMPO, instrument: str | int = "piano",
+                         transpose: int = 0, swing: float = 0.0) -> tuple[bytes, float]:
+    """The MIDI file of a tune and the quarter notes per minute it plays at."""
     check_options(tempo, transpose, swing)
     perf = performance_local(abc)
     if not perf.notes:
         raise ABCError(f"{perf.title} has no notes to play")
-    return write_midi(perf, tempo=tempo, program=resolve_instrument(instrument),
-                      transpose=int(transpose), swing=float(swing))
+    return (write_midi(perf, tempo=tempo, program=resolve_instrument(instrument), transpose=int(transpose),
+                       swing=float(swing)), playing_tempo(perf, tempo))
 
 
 # ----------------------------------------------------------------------------- audio

@@ -8,6 +8,7 @@ fermata, `">"` annotations, letters that are not ABC). `bar_lengths` asks music2
 """
 from __future__ import annotations
 
+import functools
 import re
 from fractions import Fraction
 
@@ -225,9 +226,15 @@ def parse_music21(text: str):
 
 def bar_lengths(tune: Tune, bars: list[Bar]) -> tuple[list[Fraction | None], int]:
     """Length (whole notes) of each bar as music21 reads it, and the number of notes."""
+    lengths, notes = _lengths_of(durations_abc(tune, bars), len(bars))
+    return list(lengths), notes
+
+
+@functools.lru_cache(maxsize=8)  # the check, the engraving and the timeline of one tune each ask
+def _lengths_of(text: str, count: int) -> tuple[tuple[Fraction | None, ...], int]:
     from music21 import harmony, tempo
 
-    score = parse_music21(durations_abc(tune, bars))
+    score = parse_music21(text)
     flat = score.flatten()
     offsets: dict[int, Fraction] = {}
     for mm in flat.getElementsByClass(tempo.MetronomeMark):
@@ -235,8 +242,8 @@ def bar_lengths(tune: Tune, bars: list[Bar]) -> tuple[list[Fraction | None], int
         if num is not None and num >= _MARK:
             offsets.setdefault(int(num) - _MARK, Fraction(mm.offset).limit_denominator(100000))
     lengths: list[Fraction | None] = []
-    for k in range(len(bars)):
+    for k in range(count):
         a, b = offsets.get(k), offsets.get(k + 1)
         lengths.append(None if a is None or b is None else (b - a) / 4)
     notes = sum(1 for n in flat.notes if not isinstance(n, harmony.Harmony))
-    return lengths, notes
+    return tuple(lengths), notes

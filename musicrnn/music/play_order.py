@@ -48,7 +48,8 @@ def play_order(bars: list[Bar]) -> list[int]:
 
     A `:|` without `|:` goes back to the start of the tune or to the end of the previous
     section (`||`, `|]`, or an earlier `:|`). Endings are played on the passes they list;
-    the number of passes is the highest ending number (2 without endings).
+    the number of passes is the highest ending number (2 without endings). A `:|1` is
+    where the first ending starts, not a repeat: going back from there would never play the first ending.
     """
     order: list[int] = []
     owner, gmax, grep = _ending_groups(bars)
@@ -63,7 +64,7 @@ def play_order(bars: list[Bar]) -> list[int]:
             continue
         order.append(i)
         r = b.right
-        if r is not None and r.ends_repeat:
+        if r is not None and r.ends_repeat and 1 not in r.ending:
             passes = max(2, min(gmax.get(i, 2), MAX_PASSES))
             if passno < passes:
                 passno += 1

@@ -1,6 +1,7 @@
 """Every format of one tune in one go, in a worker: check, MIDI, audio, MusicXML, SVG, each from the one before."""
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -8,25 +9,29 @@ from typing import Any
 from musicrnn.errors import ABCError, RenderError
 from musicrnn.music.audio import midi_to_opus_local, midi_to_wav_local
 from musicrnn.music.check import check_tune
-from musicrnn.music.midi import DEFAULT_TEMPO, abc_to_midi_local
-from musicrnn.music.score import musicxml_local, musicxml_to_svg_local
+from musicrnn.music.midi import DEFAULT_TEMPO, midi_and_tempo_local
+from musicrnn.music.score import engrave_local, musicxml_local
+from musicrnn.music.timeline import timeline_for
 from musicrnn.notation.tunes import tune_label
 
 #: Formats a tune renders to, in the order they are made (each from the one before where it can), and the
 #: file extension of each.
-FORMATS = ("midi", "wav", "opus", "musicxml", "svg")
-EXTENSIONS = {"midi": "mid", "wav": "wav", "opus": "opus", "musicxml": "musicxml", "svg": "svg"}
+FORMATS = ("midi", "wav", "opus", "musicxml", "svg", "timeline")
+EXTENSIONS = {"midi": "mid", "wav": "wav", "opus": "opus", "musicxml": "musicxml", "svg": "svg",
+              "timeline": "timeline.json"}
 
 
 def render_parts_local(abc: str, formats=FORMATS, *, tempo: float | None = DEFAULT_TEMPO,
                        instrument: str | int = "piano", transpose: int = 0,
                        swing: float = 0.0, check: bool = True,
-                       ended: bool | None = None) -> Iterator[tuple]:
+                       ended: bool | None = None, page_width: int | None = None) -> Iterator[tuple]:
     """Render one tune to several formats, yielding progress events (run in a worker).
 
     Events: ("check", report dict or None, error or None, seconds), ("start", fmt),
     ("ok", fmt, data, seconds), ("error", fmt, message, seconds). Formats are done in a
-    fixed order (midi before audio, musicxml before svg) and share their intermediates.
+    fixed order (midi before audio, musicxml before svg) and share their intermediates. The score is
+    transposed with the sound; "timeline" is the player's timeline (`timeline.py`) as JSON text, timed as
+    the MIDI plays.
     """
     label = tune_label(abc)
     wanted = [f for f in FORMATS if f in formats]
@@ -45,8 +50,8 @@ def render_parts_local(abc: str, formats=FORMATS, *, tempo: float | None = DEFAU
             raise RenderError(failed[fmt])
         if fmt not in done:
             if fmt == "midi":
-                done[fmt] = abc_to_midi_local(abc, tempo=tempo, instrument=instrument,
-                                              transpose=transpose, swing=swing)
+                done[fmt], done["bpm"] = midi_and_tempo_local(abc, tempo=tempo, instrument=instrument,
+                                                              transpose=transpose, swing=swing)
             elif fmt == "wav":
                 done[fmt] = midi_to_wav_local(need("midi"))
             elif fmt == "opus":
@@ -54,7 +59,13 @@ def render_parts_local(abc: str, formats=FORMATS, *, tempo: float | None = DEFAU
             elif fmt == "musicxml":
                 done[fmt] = musicxml_local(abc)
             elif fmt == "svg":
-                done[fmt] = musicxml_to_svg_local(need("musicxml"))
+                done[fmt], done["layout"] = engrave_local(need("musicxml"), transpose=transpose,
+                                                          page_width=page_width)
+            elif fmt == "timeline":
+                need("svg")
+                need("midi")
+                done[fmt] = json.dumps(timeline_for(abc, done["layout"], bpm=done["bpm"], swing=swing),
+                                       separators=(",", ":"))
         return done[fmt]
 
     for fmt in wanted:

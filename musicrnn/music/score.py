@@ -9,6 +9,7 @@ from musicrnn.music.music21_text import bar_lengths, notation_abc
 from musicrnn.music.performance import parse_or_explain
 from musicrnn.music.structure import check_size, parse_tune, tune_text
 from musicrnn.music.svg import sanitize_svg
+from musicrnn.music.timeline import Layout, read_layout
 from musicrnn.notation.meter import meter_length
 from musicrnn.notation.tunes import tune_label
 
@@ -116,10 +117,20 @@ _SVG_OPTIONS = {
 }
 
 
-def musicxml_to_svg_local(xml: bytes | str) -> str:
+#: Narrowest and widest page the score is laid out on (verovio units: 10 per staff space at scale 100).
+PAGE_WIDTHS = (600, 2100)
+
+
+def engrave_local(xml: bytes | str, *, transpose: int = 0, page_width: int | None = None) -> tuple[str, Layout]:
+    """The sanitized SVG of a MusicXML score, transposed by `transpose` semitones (verovio respells the key
+    signature and accidentals), and the layout of its bars and notes for the player's timeline."""
     tk = verovio_toolkit()
     tk.resetOptions()
-    tk.setOptions(_SVG_OPTIONS)
+    width = _SVG_OPTIONS["pageWidth"] if page_width is None else int(page_width)
+    if not PAGE_WIDTHS[0] <= width <= PAGE_WIDTHS[1]:
+        raise RenderError(f"page width {width} is outside {PAGE_WIDTHS[0]}-{PAGE_WIDTHS[1]}")
+    tk.setOptions({**_SVG_OPTIONS, "pageWidth": width,
+                   "transpose": str(int(transpose)) if transpose else ""})
     data = xml.decode("utf-8") if isinstance(xml, bytes) else xml
     if not tk.loadData(data):
         raise RenderError("verovio could not read the MusicXML")
@@ -127,9 +138,12 @@ def musicxml_to_svg_local(xml: bytes | str) -> str:
     svg = tk.renderToSVG(1)
     if not svg:
         raise RenderError("verovio produced no SVG")
-    return sanitize_svg(svg)
+    return sanitize_svg(svg), read_layout(tk.getMEI())
 
 
-def abc_to_svg_local(abc: str) -> str:
-    return musicxml_to_svg_local(musicxml_local(abc))
+def musicxml_to_svg_local(xml: bytes | str, *, transpose: int = 0) -> str:
+    return engrave_local(xml, transpose=transpose)[0]
 
+
+def abc_to_svg_local(abc: str, *, transpose: int = 0) -> str:
+    return musicxml_to_svg_local(musicxml_local(abc), transpose=transpose)

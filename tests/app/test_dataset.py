@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from tests.helpers.app import kinds, new_app, shown_text, texts
+from tests.helpers.app import kinds, new_app, playable, player_files, players, shown_text, texts
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,7 @@ def test_default_source_is_the_bundled_corpus(app_env):
     assert at.selectbox(key="ds_source").value == "music21"
     assert int(metric(at, "Tunes").replace(",", "")) > 10_000
     assert len(kinds(at, "plotly_chart")) == 6  # lengths, characters, meters, keys, unit lengths, tune types
-    assert len(kinds(at, "image")) == 1 and len(kinds(at, "audio")) == 1  # the first tune, engraved and playable
+    assert playable(at) == 1  # the first tune, engraved and playable
 
 
 def test_stats_slider_and_browser_on_a_folder(app_env, small_abc_corpus):
@@ -46,8 +46,8 @@ def test_stats_slider_and_browser_on_a_folder(app_env, small_abc_corpus):
     assert 0 < len(options) < n and f"{len(options)} tune(s) match" in texts(at)
     assert sum("M:6/8" in o for o in options) > len(options) / 2  # most have it in the header
     at.selectbox(key="ds_tune").set_value(at.selectbox(key="ds_tune").value).run()
-    assert len(kinds(at, "image")) == 1 and len(kinds(at, "audio")) == 1
-    assert [d.proto.label for d in kinds(at, "download_button")][:2] == ["ABC", "MIDI"]
+    assert playable(at) == 1
+    assert player_files(at)[:2] == ["midi", "musicxml"] and not players(at)[0]["editable"]
     at.text_input(key="ds_query").set_value("no such music anywhere").run()
     assert any("No tune matches" in w.value for w in at.warning)
 

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from app_support.resources import training_jobs
 from musicrnn.tunebook import Tunebook
-from tests.helpers.app import GOOD_TUNE, new_app, shown_text, start_run, texts, wait_for
+from tests.helpers.app import GOOD_TUNE, new_app, shown_text, start_run, texts, tune_text, wait_for
 from tests.helpers.runs import JSON_VALUES, STATUS_FIELDS, dead_pid, fake_run
 
 pytestmark = pytest.mark.slow
@@ -55,7 +55,7 @@ def test_tunes_of_the_same_title_and_minute_are_each_their_own(app_env):
     at = new_app("tunebook")
     assert at.radio(key="tb_pick").value == newer
     at.radio(key="tb_pick").set_value(older).run()
-    assert at.radio(key="tb_pick").value == older and "K:D" in at.text_area[0].value
+    assert at.radio(key="tb_pick").value == older and "K:D" in tune_text(at)
     at.text_input(key=f"tb_title_{older}").set_value("The older one").run()
     at.button(key=f"tb_save_{older}").click().run()
     assert book.get(older).title == "The older one" and book.get(newer).title == "Untitled"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from musicrnn.tunebook import Tunebook, TunebookError, default_path
-from tests.helpers.app import GOOD_TUNE, kinds, new_app, texts
+from tests.helpers.app import GOOD_TUNE, edit_tune, kinds, new_app, playable, texts
 
 
 def test_store_roundtrip(tmp_path, monkeypatch):
@@ -49,12 +49,12 @@ def test_page_play_edit_delete_export(app_env):
     at = new_app("tunebook")
     assert not at.exception
     assert at.radio(key="tb_pick").value == tid  # newest first
-    assert len(kinds(at, "image")) == 1 and len(kinds(at, "audio")) == 1
+    assert playable(at) == 1
     export = next(d for d in kinds(at, "download_button") if d.proto.label.startswith("Export"))
     assert not export.proto.disabled
     # edit the title and the ABC, save
     at.text_input(key=f"tb_title_{tid}").set_value("Renamed jig")
-    next(t for t in at.text_area if t.key.endswith("_abc")).set_value(GOOD_TUNE.replace("K:D", "K:A")).run()
+    edit_tune(at, GOOD_TUNE.replace("K:D", "K:A"))
     at.button(key=f"tb_save_{tid}").click().run()
     assert not at.exception
     assert book.get(tid).title == "Renamed jig" and "K:A" in book.get(tid).abc

@@ -2,6 +2,7 @@
 what a page shows."""
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -89,6 +90,34 @@ def texts(at) -> str:
 def kinds(at, name: str) -> list:
     """Elements of a type AppTest has no accessor for (image, audio, plotly_chart, download_button)."""
     return list(at.get(name))
+
+
+def players(at) -> list[dict]:
+    """The data each tune player on the page was drawn with (score SVG, timeline, audio URL, ABC...)."""
+    return [json.loads(e.proto.json) for e in at.get("bidi_component")
+            if e.proto.component_name == "musicrnn_player"]
+
+
+def playable(at) -> int:
+    """How many tune players on the page have an engraved score, a timeline and audio."""
+    return sum(1 for p in players(at) if p.get("svg") and p.get("timeline") and p.get("audio"))
+
+
+def tune_text(at, k: int = 0) -> str:
+    """The ABC the k-th tune player on the page shows."""
+    return players(at)[k]["abc"]
+
+
+def edit_tune(at, text: str, k: int = 0):
+    """Type `text` into the k-th player's ABC box and leave it, as a musician would: the box hands its text to
+    Python when it loses focus (`app_support/player.py`)."""
+    at.session_state[players(at)[k]["id"] + "_abc"] = text
+    return at.run()
+
+
+def player_files(at, k: int = 0) -> list[str]:
+    """The downloads the k-th player offers besides the ABC (midi, musicxml, wav-full)."""
+    return list(players(at)[k]["files"])
 
 
 def start_run(at, source, name, max_steps, preset="tiny", windows=None):

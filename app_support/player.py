@@ -1,0 +1,133 @@
+"""The interactive player every tune view uses: the engraved score drawn inline, a cursor that follows the
+audio, click a note to play from it, loop bars, slow down, and live editing of the ABC.
+
+Python renders the tune once (`media.render_tune`) and hands the component the sanitized SVG, the timeline and
+the URLs of its audio and files (`routes.py` serves them from the render cache). Everything the musician does
+while listening (play, seek, loop, speed) happens in the browser; an edit of the ABC is rendered through the
+`api/render` route, so typing costs no Streamlit rerun. The edited text reaches Python when the box loses focus.
+"""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import streamlit as st
+
+from app_support.media import render_tune
+from musicrnn.errors import MusicRNNError
+from musicrnn.files import safe_name
+from musicrnn.notation.fields import header_value
+
+MEDIA_PATH = "api/media"  # relative to the app's root, like the live view's routes
+RENDER_PATH = "api/render"
+#: What a render answer tells the page about the files it can download.
+FILES = {"midi": "mid", "musicxml": "musicxml", "wav-full": "wav"}
+
+_component = st.components.v2.component(
+    "musicrnn_player", js=Path(__file__).with_name("player.js").read_text(), isolate_styles=False)
+
+
+def beats_per_bar(abc: str) -> int:
+    """Clicks in a one-bar count-in: the meter's beats (6/8 is two dotted quarters, 9/8 three)."""
+    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", header_value(abc, "M") or "")
+    if not m:
+        return 4 if (header_value(abc, "M") or "").strip() in ("C", "") else 2
+    num, den = int(m.group(1)), int(m.group(2))
+    if den >= 8 and num % 3 == 0 and num > 3:
+        return num // 3
+    return max(1, min(num, 12))
+
+
+def problem_of(res: dict | None, abc: str) -> dict | None:
+    """The first problem that stops the tune being read, with its line and column where they are known."""
+    if res is None:
+        return None
+    check = res.get("check") or {}
+    message = None
+    if check and not check.get("parses"):
+        message = check.get("error") or "music21 cannot read this tune"
+    elif not res["data"].get("svg"):
+        message = res["errors"].get("svg") or res["errors"].get("musicxml")
+    if not message:
+        return None
+    message = message.split("\nQ:", 1)[0]  # music21 quotes our bar markers: not the musician's text
+    line = check.get("error_line")
+    column = None
+    lines = abc.split("\n")
+    if line and 0 < int(line) <= len(lines):
+        for token in re.findall(r":\s*(\S{1,24})", message):
+            at = lines[int(line) - 1].find(token)
+            if at >= 0:
+                column = at + 1
+                break
+    return {"message": message[:400], "line": int(line) if line else None, "column": column}
+
+
+def check_summary(check: dict | None) -> str:
+    """One line of plain text about a check report, for the player's status line."""
+    if not check:
+        return ""
+    if not check.get("parses"):
+        return "does not parse"
+    bad, bars = len(check.get("bad_bars") or []), int(check.get("bars") or 0)
+    parts = [f"{bars} bars" + (f", {bad} off the meter" if bad else " fit the meter")]
+    if check.get("open_repeats"):
+        parts.append(f"{len(check['open_repeats'])} open repeat(s)")
+    parts.append("ends" if check.get("ended") else "cut off")
+    return " · ".join(parts)
+
+
+def payload(res: dict, abc: str) -> dict:
+    """What the player draws for one render: score, timeline, audio and file URLs, problem and summary."""
+    data, base = res["data"], f"{MEDIA_PATH}/{res['key']}"
+    files = {fmt: f"{base}/{fmt}" for fmt in FILES if data.get(fmt.removesuffix("-full"))}
+    return {"key": res["key"], "svg": data.get("svg"),
+            "timeline": json.loads(data["timeline"]) if data.get("timeline") else None,
+            "audio": f"{base}/wav" if data.get("wav") else None, "files": files,
+            "problem": problem_of(res, abc), "summary": check_summary(res.get("check")),
+            "no_audio": None if data.get("wav") else (res["errors"].get("wav") or res["errors"].get("midi"))}
+
+
+def render_payload(abc: str, playback: dict, ended: bool | None, page_width: int | None = None) -> dict:
+    """`payload` of a fresh or cached render; a refused tune (too long, bad options) is a problem, not a raise."""
+    try:
+        return payload(render_tune(abc, ended=ended, page_width=page_width, **playback), abc)
+    except MusicRNNError as e:
+        return {"key": None, "svg": None, "timeline": None, "audio": None, "files": {},
+                "problem": {"message": str(e)[:400], "line": None, "column": None}, "summary": "", "no_audio": None}
+
+
+def player(abc: str, key: str, *, playback: dict | None = None, ended: bool | None = None, editable: bool = True,
+           file_stem: str = "tune") -> tuple[str, dict | None]:
+    """Draw the player for `abc`; returns the tune's current ABC (edits arrive when the box loses focus) and the
+    render of it (None when it was refused)."""
+    playback = dict(playback or {})
+    text_key = f"{key}_abc"
+    if editable:
+        abc = st.session_state.get(text_key, abc)
+    try:
+        res = render_tune(abc, ended=ended, **playback)
+        shown = payload(res, abc)
+    except MusicRNNError:
+        res, shown = None, render_payload(abc, playback, ended)
+    _component(
+        key=f"{key}_player",
+        data={**shown, "id": key, "abc": abc, "revision": st.session_state.get(f"{key}_revision", 0),
+              "editable": editable, "stem": safe_name(file_stem), "render_url": RENDER_PATH,
+              "beats": beats_per_bar(abc), "options": {**playback, "ended": ended}},
+        default={"abc": None}, on_abc_change=lambda: _edited(key))
+    return abc, res
+
+
+def _edited(key: str) -> None:
+    """The box lost focus with new text: keep it, so this run renders it and the page's other parts see it."""
+    text = (st.session_state.get(f"{key}_player") or {}).get("abc")
+    if isinstance(text, str):
+        st.session_state[f"{key}_abc"] = text
+
+
+def set_text(key: str, text: str) -> None:
+    """Replace the tune's text from Python (an applied repair): the player takes it on the next run."""
+    st.session_state[f"{key}_abc"] = text
+    st.session_state[f"{key}_revision"] = st.session_state.get(f"{key}_revision", 0) + 1
