@@ -62,6 +62,14 @@ def test_sampling_script_prints_one_json_line(tiny_run):
     assert {"musicrnn_tunes_per_s", "seed_tunes_per_s", "speedup"} <= set(res["rows"][0])
 
 
+def test_inspect_speed_script_prints_one_json_line(tiny_run):
+    res = _one_json_line(["inspect_speed.py", "--checkpoint", str(tiny_run), "--tunes", "3", "--chars", "200",
+                          "--repeats", "1", "--device", "cpu"])
+    assert res["benchmark"] == "inspect_speed" and res["machine"]["device"] == "cpu"
+    assert res["cells_tunes"] == 3 and res["cells_cache_hit"] is True
+    assert {"tune_s", "tune_range_s", "tune_chars", "cells_s", "cells_cached_s", "bar_position_best"} <= set(res)
+
+
 def test_train_compare_script_prints_one_json_line_and_report_reads_it(small_abc_corpus, tmp_path):
     res = _one_json_line(["train_compare.py", "--data", str(small_abc_corpus), "--preset", "tiny", "--hidden-size",
                           "16", "--batch-size", "4", "--steps", "2", "--seed-steps", "1", "--device", "cpu"])

@@ -1,4 +1,4 @@
-"""Command line: `python -m musicrnn {stats,download,train,generate,evaluate,check,render}`.
+"""Command line: `python -m musicrnn {stats,download,train,generate,evaluate,inspect,check,render}`.
 
 `--json` prints one JSON document on stdout and nothing else; errors go to stderr with a non-zero exit.
 Each command module registers its own subcommands; heavy imports (torch, music21) happen inside the commands,
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 
-from musicrnn.cli import corpus_commands, model_commands, music_commands, train_command
+from musicrnn.cli import corpus_commands, inspect_command, model_commands, music_commands, train_command
 from musicrnn.cli.output import EXIT_ERROR, EXIT_INTERRUPTED, print_error
 from musicrnn.errors import MusicRNNError
 
@@ -23,7 +23,7 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     p = Parser(prog="musicrnn", description="Character-level RNN for folk tunes in ABC notation.")
     sub = p.add_subparsers(dest="command", required=True)
-    for module in (corpus_commands, train_command, model_commands, music_commands):
+    for module in (corpus_commands, train_command, model_commands, inspect_command, music_commands):
         module.add_commands(sub)
     return p
 

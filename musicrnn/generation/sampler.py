@@ -1,7 +1,6 @@
 """Batched sampling: many tunes at once, one step at a time with the recurrent state kept."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import torch
@@ -9,6 +8,7 @@ import torch
 from musicrnn.data.vocab import Vocab
 from musicrnn.errors import VocabError
 from musicrnn.generation.options import check_sampling
+from musicrnn.model.device import single_thread_on_cpu
 from musicrnn.model.network import CharRNN
 
 
@@ -19,7 +19,9 @@ class Sample:
     seed: int
 
 
-def _filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None) -> torch.Tensor:
+def filter_logits(logits: torch.Tensor, top_k: int | None = None, top_p: float | None = None) -> torch.Tensor:
+    """Logits with every token outside the `top_k` most likely, or outside the smallest set holding `top_p` of
+    the probability, set to -inf (None, 0 and 1 leave the filter off)."""
     if top_k and 0 < top_k < logits.size(-1):
         kth = torch.topk(logits, top_k, dim=-1).values[..., -1:]
         logits = logits.masked_fill(logits < kth, float("-inf"))
@@ -33,24 +35,17 @@ def _filter_logits(logits: torch.Tensor, top_k: int | None, top_p: float | None)
     return logits
 
 
-@contextmanager
-def _single_thread_on_cpu(device: torch.device):
-    """Per-character steps are tiny matrix products: on the CPU, splitting each across threads costs more in
-    synchronisation than it saves (16 tunes: 1.2 s on one thread against 10+ s on two when the cores are busy)."""
-    if device.type != "cpu":
-        yield
-        return
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+def sampling_distribution(logits: torch.Tensor, temperature: float = 1.0, top_k: int | None = None,
+                          top_p: float | None = None) -> torch.Tensor:
+    """The distribution the sampler draws the next character from, over the last dimension of `logits`:
+    divided by the temperature, then filtered by top-k and top-p. One implementation for the sampler and for
+    the chart that shows a student what each option does."""
+    return torch.softmax(filter_logits(logits / temperature, top_k, top_p), dim=-1)
 
 
 def sample(model: CharRNN, vocab: Vocab, n: int = 1, **kwargs) -> list[Sample]:
     """Sample `n` tunes in one batch; see `_sample` for the options."""
-    with _single_thread_on_cpu(next(model.parameters()).device):
+    with single_thread_on_cpu(next(model.parameters()).device):
         return _sample(model, vocab, n, **kwargs)
 
 
@@ -80,7 +75,7 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
     done = torch.zeros(n, dtype=torch.bool, device=device)
     steps = max_chars
     for t in range(max_chars):
-        probs = torch.softmax(_filter_logits(logits.float() / temperature, top_k, top_p), dim=-1)
+        probs = sampling_distribution(logits.float(), temperature, top_k, top_p)
         nxt = torch.multinomial(probs, 1, generator=gen).squeeze(1).masked_fill_(done, 0)
         out[:, t] = nxt
         done |= nxt == 0

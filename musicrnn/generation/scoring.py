@@ -87,10 +87,11 @@ def encode_tunes_lenient(vocab: Vocab, tunes: list[str]) -> tuple[list[np.ndarra
     return out, skipped
 
 
-def evaluate_source(model: CharRNN, vocab: Vocab, src, *, split: str | None = None, val_fraction: float = 0.05,
-                    keep_optional: bool = False) -> dict:
-    """Score the validation split of a source, or all its tunes (`split="all"`, the default for `.abc` sources,
-    which have no split of their own), cleaned the same way as training data."""
+def tunes_to_score(src, *, split: str | None = None, val_fraction: float = 0.05,
+                   keep_optional: bool = False) -> tuple[list[str], str, str]:
+    """The tunes `evaluate_source` scores, as (tunes, split, source): the validation split of a source, or all
+    its tunes (`split="all"`, the default for `.abc` sources, which have no split of their own), cleaned the
+    same way as training data. The network inspection reads the same tunes, so its figures are evaluate's."""
     raw = read_source(src)
     is_abc = raw.source not in MUSIC21_PARTS and raw.val is None and not raw.source.lower().endswith(".json")
     split = split or ("all" if is_abc else "val")
@@ -100,7 +101,14 @@ def evaluate_source(model: CharRNN, vocab: Vocab, src, *, split: str | None = No
         tunes = clean_corpus(raw, val_fraction, keep_optional).val
     else:
         raise ValueError(f"split must be 'val' or 'all', not {split!r}")
+    return tunes, split, raw.source
+
+
+def evaluate_source(model: CharRNN, vocab: Vocab, src, *, split: str | None = None, val_fraction: float = 0.05,
+                    keep_optional: bool = False) -> dict:
+    """Score the tunes of `tunes_to_score` (the validation split, or all tunes of an `.abc` source)."""
+    tunes, split, source = tunes_to_score(src, split=split, val_fraction=val_fraction, keep_optional=keep_optional)
     arrays, skipped = encode_tunes_lenient(vocab, tunes)
     result = score_tunes(model, arrays)
-    result.update(skipped_chars=skipped, split=split, source=raw.source)
+    result.update(skipped_chars=skipped, split=split, source=source)
     return result

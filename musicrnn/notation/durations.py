@@ -100,40 +100,53 @@ class BarScanner:
         """Scan one music line; True when it ends on a bar line."""
         ends_on_bar = False
         self.last = Fraction(0)
-        for m in TOKEN.finditer(text):
-            kind = m.lastgroup  # the outer group: it closes after the groups nested in it
+        for m in TOKEN.finditer(text):  # `tokens` without the generator: cleaning scans every corpus line
+            kind = m.lastgroup
             if kind == "other" and m.group(0).isspace():
                 continue
             ends_on_bar = kind == "bar"
-            if kind == "bar":
-                self.closed.append(ClosedBar(self.acc if self.known else None, self.meter, m.group(0), self.unit,
-                                             self.onsets))
-                self.acc, self.known, self.tuplet, self.broken, self.onsets = Fraction(0), True, [], None, []
-            elif kind == "field":
-                f = m.group("field")
-                self.field(f[1], f[3:].rstrip("]"))
-            elif kind == "note":
-                self._add(note_length(m.group("len")), None if m.group("pitch") in "zx" else m.group("note"))
-            elif kind == "chord":
-                first = INNER_NOTE.search(m.group("inner"))
-                if first is None:
-                    self.known = False
-                    continue
-                self._add(note_length(first.group(1)) * note_length(m.group("clen")), first.group(0))
-            elif kind == "tuplet":
-                p = int(m.group("p"))
-                q = int(m.group("q")) if m.group("q") else ({2: 3, 3: 2, 4: 3, 6: 2, 8: 3}.get(p) or self._compound_q())
-                r = int(m.group("r")) if m.group("r") else p
-                self.tuplet = [Fraction(q, p), r]
-            elif kind == "broken":
-                n = len(m.group("broken"))
-                shift = 1 - Fraction(1, 2 ** n)  # > : 3/2 and 1/2; >> : 7/4 and 1/4
-                first, second = (1 + shift, 1 - shift) if m.group("broken")[0] == ">" else (1 - shift, 1 + shift)
-                self.acc += self.last * (first - 1)
-                self.broken = second
-            elif kind in ("multirest", "overlay"):
-                self.known = False
+            self._apply(m)
         return ends_on_bar
+
+    def tokens(self, text: str):
+        """Scan one music line token by token: yields each TOKEN match with the duration of the open bar
+        before it (whole notes), then applies the token, so a caller sees where every token stands in its bar
+        (the network inspection's bar position comes from here)."""
+        self.last = Fraction(0)
+        for m in TOKEN.finditer(text):
+            yield m, self.acc
+            self._apply(m)
+
+    def _apply(self, m: re.Match) -> None:
+        kind = m.lastgroup  # the outer group: it closes after the groups nested in it
+        if kind == "bar":
+            self.closed.append(ClosedBar(self.acc if self.known else None, self.meter, m.group(0), self.unit,
+                                         self.onsets))
+            self.acc, self.known, self.tuplet, self.broken, self.onsets = Fraction(0), True, [], None, []
+        elif kind == "field":
+            f = m.group("field")
+            self.field(f[1], f[3:].rstrip("]"))
+        elif kind == "note":
+            self._add(note_length(m.group("len")), None if m.group("pitch") in "zx" else m.group("note"))
+        elif kind == "chord":
+            first = INNER_NOTE.search(m.group("inner"))
+            if first is None:
+                self.known = False
+                return
+            self._add(note_length(first.group(1)) * note_length(m.group("clen")), first.group(0))
+        elif kind == "tuplet":
+            p = int(m.group("p"))
+            q = int(m.group("q")) if m.group("q") else ({2: 3, 3: 2, 4: 3, 6: 2, 8: 3}.get(p) or self._compound_q())
+            r = int(m.group("r")) if m.group("r") else p
+            self.tuplet = [Fraction(q, p), r]
+        elif kind == "broken":
+            n = len(m.group("broken"))
+            shift = 1 - Fraction(1, 2 ** n)  # > : 3/2 and 1/2; >> : 7/4 and 1/4
+            first, second = (1 + shift, 1 - shift) if m.group("broken")[0] == ">" else (1 - shift, 1 + shift)
+            self.acc += self.last * (first - 1)
+            self.broken = second
+        elif kind in ("multirest", "overlay"):
+            self.known = False
 
     def _compound_q(self) -> int:
         return 3 if self.meter is not None and self.meter.numerator % 3 == 0 and self.meter.numerator > 3 else 2
