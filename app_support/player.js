@@ -25,7 +25,7 @@ const STYLE = `.mr-player { width: 100%; font-family: inherit; }
 .mr-score { width: 100%; overflow: hidden; background: #fff; border-radius: 0.5rem; }
 .mr-score svg { width: 100%; height: auto; display: block; }
 .mr-score g.note, .mr-score g.chord { cursor: pointer; }
-.mr-score g.playing, .mr-score g.playing * { fill: #d6336c; stroke: #d6336c; color: #d6336c; }
+.mr-score g.playing, .mr-score g.playing * { fill: #d6336c !important; stroke: #d6336c; color: #d6336c; }
 .mr-score rect.mr-bar-mark { fill: rgba(255, 196, 0, 0.22); }
 .mr-score rect.mr-loop-mark { fill: rgba(33, 125, 220, 0.12); }
 .mr-files { display: flex; flex-wrap: wrap; gap: 0.5rem; margin-top: 0.5rem; }
@@ -144,6 +144,13 @@ function makePlayer(host, setStateValue) {
     if (!tl) return;
     tl.notes.forEach((n, i) => n.ids.forEach((id) => { const e = byId(id); if (e) e.setAttribute("data-note", i); }));
     tl.bars.forEach((b, i) => { const e = byId(b.id); if (e) e.setAttribute("data-bar", i); });
+    const shade = self.shade || [];
+    if (shade.length && shade.length === tl.notes.length) {
+      tl.notes.forEach((n, i) => n.ids.forEach((id) => {
+        const e = byId(id);
+        if (e) e.style.fill = "rgba(214, 51, 108, " + (0.15 + 0.85 * shade[i]).toFixed(3) + ")";
+      }));
+    }
   }
 
   function markBar(bar, cls) {
@@ -323,7 +330,8 @@ function makePlayer(host, setStateValue) {
   function drawFiles(files) {
     v.files.textContent = "";
     const stem = self.stem || "tune";
-    const abcLink = el("a", { class: "mr-file", href: "#", download: stem + ".abc", role: "button" }, null, "⤓ ABC");
+    const abcLink = el("a", { class: "mr-file", href: "#", download: stem + ".abc", role: "button",
+                              "aria-label": "Download ABC" }, null, "⤓ ABC");
     abcLink.addEventListener("click", () => {
       const url = URL.createObjectURL(new Blob([v.abc.value || self.abcText || ""], { type: "text/plain" }));
       abcLink.href = url;
@@ -335,7 +343,7 @@ function makePlayer(host, setStateValue) {
     for (const [fmtName, url] of Object.entries(files || {})) {
       const [label, ext] = names[fmtName] || [fmtName, ""];
       el("a", { class: "mr-file", href: url + "?name=" + encodeURIComponent(stem), download: stem + ext,
-                role: "button" }, row, "⤓ " + label);
+                role: "button", "aria-label": "Download " + label }, row, "⤓ " + label);
     }
   }
 
@@ -344,6 +352,7 @@ function makePlayer(host, setStateValue) {
     const playing = !v.audio.paused, at = v.audio.currentTime;
     st.key = r.key;
     st.tl = r.timeline;
+    v.root.__timeline = r.timeline;  // for tests and tools that check the cursor against the timeline
     drawScore(r.svg);
     tagNotes();
     fillBarChoices();
@@ -392,7 +401,7 @@ function makePlayer(host, setStateValue) {
       const doc = await r.json();
       if (id !== st.inflight) return;  // a newer edit is on its way
       if (!r.ok) { v.problem.textContent = doc.error || ("HTTP " + r.status); return; }
-      if (doc.svg) showRender(doc);
+      if (doc.svg && !doc.problem) showRender(doc);
       else {
         const pr = doc.problem;
         v.problem.textContent = pr ? (pr.line ? "line " + pr.line + (pr.column ? ", column " + pr.column : "") + ": " : "")
@@ -420,7 +429,8 @@ function makePlayer(host, setStateValue) {
   }
 
   self.update = (d) => {
-    self.stem = d.stem; self.beats = d.beats; self.abcText = d.abc;
+    const shadeChanged = JSON.stringify(self.shade || []) !== JSON.stringify(d.shade || []);
+    self.stem = d.stem; self.beats = d.beats; self.abcText = d.abc; self.shade = d.shade;
     st.options = d.options || {}; st.url = d.render_url;
     v.abc.style.display = d.editable ? "" : "none";
     v.abcLabel.style.display = d.editable ? "" : "none";
@@ -430,7 +440,7 @@ function makePlayer(host, setStateValue) {
       v.abc.value = d.abc;
     }
     st.revision = d.revision; st.pythonAbc = d.abc;
-    if (d.key !== st.key || newText) {
+    if (d.key !== st.key || newText || shadeChanged) {
       if (v.abc.value === d.abc || !d.editable) showRender(d);
     }
     st.width = narrowWidth();
@@ -445,7 +455,7 @@ document.addEventListener("keydown", (ev) => {
   const t = ev.target;
   const tag = t && t.tagName ? t.tagName.toLowerCase() : "";
   if (tag === "textarea" || tag === "input" || tag === "select" || (t && t.isContentEditable)) return;
-  if (tag === "button" && !(t.closest && t.closest(".mr-player"))) return;
+  if (tag === "button" || tag === "a") return;  // a focused control: space is its own click
   const live = [...players].filter((p) => document.body.contains(p.root || document.body));
   const p = lastUsed && players.has(lastUsed) ? lastUsed : live[0];
   if (!p) return;

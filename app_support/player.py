@@ -99,9 +99,10 @@ def render_payload(abc: str, playback: dict, ended: bool | None, page_width: int
 
 
 def player(abc: str, key: str, *, playback: dict | None = None, ended: bool | None = None, editable: bool = True,
-           file_stem: str = "tune") -> tuple[str, dict | None]:
+           file_stem: str = "tune", note_shade: list[float] | None = None) -> tuple[str, dict | None]:
     """Draw the player for `abc`; returns the tune's current ABC (edits arrive when the box loses focus) and the
-    render of it (None when it was refused)."""
+    render of it (None when it was refused). `note_shade` colours the written notes (chords one note; rests
+    and grace notes not counted), one value in [0, 1] each: a list of another length is not drawn."""
     playback = dict(playback or {})
     text_key = f"{key}_abc"
     if editable:
@@ -115,7 +116,8 @@ def player(abc: str, key: str, *, playback: dict | None = None, ended: bool | No
         key=f"{key}_player",
         data={**shown, "id": key, "abc": abc, "revision": st.session_state.get(f"{key}_revision", 0),
               "editable": editable, "stem": safe_name(file_stem), "render_url": RENDER_PATH,
-              "beats": beats_per_bar(abc), "options": {**playback, "ended": ended}},
+              "beats": beats_per_bar(abc), "shade": [min(1.0, max(0.0, float(x))) for x in note_shade or []],
+              "options": {**playback, "ended": ended}},
         default={"abc": None}, on_abc_change=lambda: _edited(key))
     return abc, res
 

@@ -32,6 +32,11 @@ def notation_score_local(abc: str):
         raise RenderError(
             f"{label} lasts {float(score.highestTime):,.0f} quarter notes, more than the "
             f"{MAX_ENGRAVE_QUARTERS:,.0f} engraved")
+    for part in score.parts:
+        measures = list(part.getElementsByClass("Measure"))
+        if measures and measures[0].number == 0 and measures[0].barDurationProportion() >= 1:
+            for m in measures:  # music21 numbers a full first bar 0; a musician calls it bar 1
+                m.number += 1
     title = score.metadata.title if score.metadata is not None else None
     if title:
         # verovio draws the title only from MusicXML credits, so add one

@@ -1,6 +1,6 @@
 """The app in a real browser: `streamlit run app.py` on 127.0.0.1, driven by Debian's Chromium via Playwright.
 
-Generate shows a score image and an audio player; a tiny training run's curve gains points live; a MIDI
+Generate shows the player (inline score, audio, downloads); a tiny training run's curve gains points live; a MIDI
 download starts with `MThd`; each page is screenshotted (into docs/ with MUSICRNN_SCREENSHOTS=docs). Without
 Chromium the tests skip, except under CI (`CI=true`), where a missing browser fails the run.
 """
@@ -29,6 +29,9 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 # Screenshots of each page go to $MUSICRNN_SCREENSHOTS (`MUSICRNN_SCREENSHOTS=docs pytest -m browser` refreshes
 # the committed ones); otherwise to a temporary folder, so a test run leaves the working tree clean.
 SHOTS = os.environ.get("MUSICRNN_SCREENSHOTS")
+PLAYER = '[data-testid="musicrnn-player"]'
+AUDIO_READY = "() => { const a = document.querySelector('[data-testid=musicrnn-player] audio'); " \
+              "return !!a && a.readyState >= 1; }"
 
 
 @pytest.fixture(scope="module")
@@ -95,20 +98,18 @@ def test_generate_shows_score_and_audio_and_downloads_midi(browser, server):
         page.get_by_role("button", name="Generate").click()
         page.wait_for_function(f"() => ({seed_js})() !== {before!r}", timeout=60_000)
         page.wait_for_selector(READY, timeout=60_000)  # the whole run is on the page, no stale elements left
-        main.locator('[data-testid="stImage"] img').first.wait_for(state="visible", timeout=60_000)
-        main.locator("audio").first.wait_for(state="attached", timeout=60_000)
-        main.get_by_role("button", name="MIDI").first.wait_for(state="visible", timeout=60_000)
+        main.locator(PLAYER + " svg [data-note]").first.wait_for(state="attached", timeout=60_000)
+        page.wait_for_function(AUDIO_READY, timeout=60_000)
+        main.get_by_role("button", name="Download MIDI").first.wait_for(state="visible", timeout=60_000)
         timings.append(time.perf_counter() - t0)
         settle(page)
     print(f"\nGenerate to score + audio + downloads: cold {timings[0]:.2f} s, warm {timings[1]:.2f} s")
     assert timings[1] < 20  # the figure to watch is printed above; the goal on 2 idle cores is under 3 s
-    abc = main.get_by_label("ABC (edit it: score and audio follow)").first.input_value()
+    abc = main.get_by_label("ABC", exact=True).first.input_value()
     assert "\nR:jig\n" in abc and "\nM:6/8\n" in abc
-    img = main.locator('[data-testid="stImage"] img').first
-    assert img.get_attribute("src").startswith("data:image/svg+xml")
-    assert page.evaluate("() => document.querySelector('[data-testid=stMain] img').naturalWidth") > 0
+    assert page.evaluate("() => document.querySelectorAll('[data-testid=musicrnn-player] svg g.note').length") > 10
     with page.expect_download(timeout=30_000) as dl:
-        main.get_by_role("button", name="MIDI").first.click()
+        main.get_by_role("button", name="Download MIDI").first.click()
     data = Path(dl.value.path()).read_bytes()
     assert data[:4] == b"MThd"
     assert dl.value.suggested_filename.endswith(".mid")
@@ -173,7 +174,7 @@ def test_dataset_and_tunebook_pages(browser, server):
 
     page = open_page(browser, server, "tunebook", height=1100)
     page.get_by_text("Browser jig").first.wait_for(timeout=30_000)
-    page.locator('[data-testid="stMain"] [data-testid="stImage"] img').first.wait_for(timeout=60_000)
+    page.locator(PLAYER + " svg [data-note]").first.wait_for(state="attached", timeout=60_000)
     settle(page)
     shot(page, server, "tunebook")
     page.close()

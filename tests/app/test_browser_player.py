@@ -1,0 +1,213 @@
+"""The player in a real browser: the cursor follows the audio on the tune's own timeline (repeats and endings
+expanded as the MIDI plays them), a click plays from a note, a loop stays in its bars, half speed keeps the
+pitch, an edit re-renders without a Streamlit rerun, and the studio fits a phone. Screenshots go to
+$MUSICRNN_SCREENSHOTS (`MUSICRNN_SCREENSHOTS=docs` refreshes the committed ones)."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from musicrnn.tunebook import Tunebook
+from tests.helpers.appserver import READY, AppServerError, chromium, need_browser, settle, start_app, stop_app
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+SHOTS = os.environ.get("MUSICRNN_SCREENSHOTS")
+PLAYER = '[data-testid="musicrnn-player"]'
+REPEATS = "X:1\nT:Repeats\nL:1/4\nM:4/4\nK:C\n|:C D:|1E F:|2G A|]\n"
+SIXTEEN = ("X:1\nT:Sixteen bars\nL:1/8\nM:4/4\nK:D\n"
+           + "|".join(["DEFG ABcd", "efga bagf", "edcB AGFE", "D2F2 A2d2"] * 4) + "|]\n")
+BROKEN = "X:1\nT:Open\nL:1/8\nM:4/4\nK:D\n|:DEFG ABcd|efga bagf|edcB AGFE|D2F2 A4|\n"
+
+# The note the timeline puts at the audio's time, next to the one the page lights up, sampled `n` times.
+SAMPLE = """async ([n, gap]) => {
+  const root = document.querySelector('[data-testid=musicrnn-player]');
+  const a = root.querySelector('audio'), tl = root.__timeline, out = [];
+  const at = (t) => {
+    const e = tl.events.filter((x) => x[0] <= t && t < x[1]);
+    return e.length ? e[e.length - 1][2] : -1;
+  };
+  for (let i = 0; i < n; i++) {
+    await new Promise((r) => setTimeout(r, gap));
+    const t = a.currentTime, lit = Number(root.getAttribute('data-playing-note'));
+    out.push([t, lit, at(t), at(Math.max(0, t - 0.05)), root.querySelectorAll('svg .playing').length]);
+  }
+  return out;
+}"""
+AUDIO_READY = "() => { const a = document.querySelector('[data-testid=musicrnn-player] audio'); " \
+              "return !!a && a.readyState >= 1 && !!a.src; }"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    need_browser()
+    home = tmp_path_factory.mktemp("player")
+    book = Tunebook(home / "tunebook.sqlite")
+    ids = {name: book.add(abc, name) for name, abc in
+           (("Open", BROKEN), ("Repeats", REPEATS), ("Sixteen bars", SIXTEEN))}
+    env = {**os.environ, "MUSICRNN_RUNS": str(home / "runs"), "MUSICRNN_DATA": str(home / "data"),
+           "MUSICRNN_TUNEBOOK": str(home / "tunebook.sqlite")}
+    try:
+        url, proc = start_app(env, home / "server.log")
+    except AppServerError as e:
+        pytest.fail(str(e))
+    yield {"url": url, "ids": ids, "home": home}
+    stop_app(proc)
+
+
+@pytest.fixture(scope="module")
+def browser(server):
+    with chromium() as b:
+        yield b
+
+
+def shot(page, server, name):
+    folder = Path(SHOTS) if SHOTS else server["home"] / "shots"
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}.png"))
+
+
+def open_tune(browser, server, title, **page_kw):
+    page = browser.new_page(**({"viewport": {"width": 1400, "height": 1000}} | page_kw))
+    page.goto(server["url"] + "/tunebook")
+    page.wait_for_selector(READY, timeout=60_000)
+    settle(page)
+    if title != "Sixteen bars":  # the newest is open first
+        page.get_by_text(f"{title} · ", exact=False).first.click()
+        settle(page)
+    page.locator(PLAYER + " svg [data-note]").first.wait_for(state="attached", timeout=60_000)
+    page.wait_for_function(AUDIO_READY, timeout=60_000)
+    return page
+
+
+def test_cursor_follows_the_audio_and_a_click_plays_from_a_note(browser, server):
+    page = open_tune(browser, server, "Sixteen bars")
+    player = page.locator(PLAYER)
+    player.get_by_role("button", name="Play").click()
+    samples = page.evaluate(SAMPLE, [30, 100])  # three seconds
+    lit = [s[1] for s in samples]
+    changes = sum(1 for a, b in zip(lit, lit[1:]) if a != b)
+    assert changes >= 5, samples
+    for t, shown, here, just_before, marked in samples:
+        assert shown in (here, just_before), (t, shown, here)  # the note the timeline puts at currentTime
+        assert marked >= 1
+    shot(page, server, "player-cursor")
+    # the first note of bar 5 (no pickup: bars are numbered from 1)
+    tl = page.evaluate("() => document.querySelector('[data-testid=musicrnn-player]').__timeline")
+    bar5 = next(i for i, b in enumerate(tl["bars"]) if b["label"] == "5")
+    note = next(i for i, n in enumerate(tl["notes"]) if n["bar"] == bar5)
+    onset = next(pb[0] for pb in tl["played_bars"] if pb[2] == bar5)
+    # a note is a few pixels of glyph: the click goes to its group, as a tap on the glyph would
+    player.locator(f'svg [data-note="{note}"]').first.dispatch_event("click")
+    t = page.evaluate("() => document.querySelector('[data-testid=musicrnn-player] audio').currentTime")
+    assert abs(t - onset) <= 0.05 + 0.02, (t, onset)  # within 50 ms, and a frame of playing since the click
+    # space pauses
+    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("Space")
+    assert page.evaluate("() => document.querySelector('[data-testid=musicrnn-player] audio').paused")
+    page.close()
+
+
+def test_repeats_and_endings_play_in_order(browser, server):
+    page = open_tune(browser, server, "Repeats")
+    page.locator(PLAYER).get_by_label("Speed in percent").fill("150")
+    page.locator(PLAYER).get_by_role("button", name="Play").click()
+    samples = page.evaluate(SAMPLE, [70, 40])  # 2.8 s: the tune lasts 4 s at 120, 2.7 s at 150 %
+    order = []
+    for _, shown, *_ in samples:
+        if shown >= 0 and (not order or order[-1] != shown):
+            order.append(shown)
+    # written notes: C D (0, 1), E F (2, 3: first ending), G A (4, 5: second ending)
+    assert order == [0, 1, 2, 3, 0, 1, 4, 5], order
+    page.close()
+
+
+def test_loop_stays_in_its_bars_and_half_speed_keeps_the_pitch(browser, server):
+    page = open_tune(browser, server, "Sixteen bars")
+    player = page.locator(PLAYER)
+    player.get_by_label("Loop from bar").select_option(label="bar 2")
+    player.get_by_label("Loop to bar").select_option(label="bar 3")
+    player.get_by_role("button", name="Loop bars").click()
+    tl = page.evaluate("() => document.querySelector('[data-testid=musicrnn-player]').__timeline")
+    start = next(pb[0] for pb in tl["played_bars"] if tl["bars"][pb[2]]["label"] == "2")
+    end = next(pb[1] for pb in tl["played_bars"] if tl["bars"][pb[2]]["label"] == "3")
+    player.get_by_role("button", name="Play").click()
+    shot(page, server, "player-loop")
+    samples = page.evaluate(SAMPLE, [200, 50])  # ten seconds
+    times = [s[0] for s in samples]
+    assert min(times) >= start - 0.05 and max(times) <= end + 0.05, (start, end, min(times), max(times))
+    assert max(times) - min(times) > (end - start) * 0.8  # it did play through the loop, again and again
+    # half speed: a bar takes twice as long, at the same pitch
+    player.get_by_role("button", name="Loop bars").click()
+    player.get_by_label("Speed in percent").fill("50")
+    state = page.evaluate("() => { const a = document.querySelector('[data-testid=musicrnn-player] audio');"
+                          " return [a.playbackRate, a.preservesPitch]; }")
+    assert state == [0.5, True]
+    t0, w0 = page.evaluate("() => [document.querySelector('[data-testid=musicrnn-player] audio').currentTime,"
+                           " performance.now()]")
+    time.sleep(2.0)
+    t1, w1 = page.evaluate("() => [document.querySelector('[data-testid=musicrnn-player] audio').currentTime,"
+                           " performance.now()]")
+    rate = (t1 - t0) / ((w1 - w0) / 1000)
+    assert 0.4 <= rate <= 0.6, rate
+    page.close()
+
+
+def test_an_edit_rerenders_without_a_rerun_and_a_problem_keeps_the_last_score(browser, server):
+    page = open_tune(browser, server, "Sixteen bars")
+    frames = []
+    page.on("websocket", lambda ws: ws.on("framesent", lambda payload: frames.append(payload)))
+    # the page's websocket is already open: count what the page sends from now on through a fresh listener
+    page.evaluate("""() => { window.__sent = 0; const send = WebSocket.prototype.send;
+        WebSocket.prototype.send = function (d) { window.__sent += 1; return send.call(this, d); }; }""")
+    box = page.locator(PLAYER).get_by_label("ABC", exact=True)
+    before = page.locator(PLAYER + " svg").first.inner_html()
+    box.click()
+    box.press("End")
+    t0 = time.perf_counter()
+    text = box.input_value().replace("DEFG ABcd", "DEFG ABce", 1)
+    box.fill(text)
+    page.wait_for_function("(old) => { const s = document.querySelector('[data-testid=musicrnn-player] svg');"
+                           " return s && s.innerHTML !== old; }", arg=before, timeout=10_000)
+    elapsed = time.perf_counter() - t0
+    assert elapsed < 1.0, elapsed
+    assert page.evaluate("() => window.__sent") == 0  # no rerun asked while typing
+    # a parse problem: shown under the box with its line, the last good score stays
+    good = page.locator(PLAYER + " svg").first.inner_html()
+    box.fill(text.replace("|]", "|b[c|]"))
+    page.wait_for_function("() => document.querySelector('[data-testid=musicrnn-player] .mr-problem')"
+                           ".textContent.includes('line')", timeout=10_000)
+    assert page.locator(PLAYER + " svg").first.inner_html() == good
+    assert page.evaluate("() => window.__sent") == 0
+    page.close()
+
+
+def test_repair_diff_and_phone_layout(browser, server):
+    page = open_tune(browser, server, "Open")
+    page.get_by_role("button", name="Repair…").click()
+    page.get_by_text("Proposed repair").wait_for(timeout=30_000)
+    settle(page)
+    shot(page, server, "player-repair")
+    page.close()
+
+    page = browser.new_page(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True)
+    page.goto(server["url"] + "/tunebook")
+    page.wait_for_selector(READY, timeout=60_000)
+    page.locator(PLAYER + " svg [data-note]").first.wait_for(state="attached", timeout=60_000)
+    page.wait_for_function(AUDIO_READY, timeout=60_000)
+    settle(page)
+    width = page.evaluate("() => document.documentElement.scrollWidth")
+    assert width <= 390, width
+    heights = page.evaluate("() => [...document.querySelectorAll('[data-testid=musicrnn-player] .mr-bar button,"
+                            " [data-testid=musicrnn-player] .mr-bar select')]"
+                            ".map(e => e.getBoundingClientRect().height)")
+    assert heights and min(heights) >= 40, heights
+    svg_w = page.evaluate("() => document.querySelector('[data-testid=musicrnn-player] svg')"
+                          ".getBoundingClientRect().width")
+    assert svg_w <= 390
+    page.locator(PLAYER).get_by_role("button", name="Play").tap()
+    page.wait_for_function("() => !document.querySelector('[data-testid=musicrnn-player] audio').paused", timeout=5000)
+    shot(page, server, "player-phone")
+    page.close()

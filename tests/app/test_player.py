@@ -1,0 +1,81 @@
+"""The player's server side: what a render tells the page, the render route an edit calls, the media route."""
+from __future__ import annotations
+
+import asyncio
+import json
+
+import pytest
+from starlette.requests import Request
+
+from app_support.player import beats_per_bar, check_summary, problem_of, render_payload
+from app_support.routes import media, render
+from tests.helpers.app import GOOD_TUNE
+
+
+def call(handler, method="GET", path="/", body=b"", path_params=None, query=b""):
+    sent = {"done": False}
+
+    async def receive():
+        if sent["done"]:
+            return {"type": "http.disconnect"}
+        sent["done"] = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    scope = {"type": "http", "method": method, "path": path, "headers": [], "query_string": query,
+             "path_params": path_params or {}}
+    return asyncio.run(handler(Request(scope, receive)))
+
+
+def post_render(payload) -> tuple[int, dict]:
+    r = call(render, "POST", "/api/render", json.dumps(payload).encode())
+    return r.status_code, json.loads(r.body)
+
+
+def test_an_edit_renders_score_timeline_audio_and_files():
+    status, doc = post_render({"abc": GOOD_TUNE, "tempo": 150, "instrument": "fiddle", "transpose": 2})
+    assert status == 200 and doc["svg"].startswith("<svg") and doc["problem"] is None
+    assert doc["timeline"]["exact"] and doc["timeline"]["bpm"] == 150 and doc["timeline"]["events"]
+    assert set(doc["files"]) == {"midi", "musicxml", "wav-full"} and doc["audio"].endswith("/wav")
+    key = doc["key"]
+    wav = call(media, path_params={"key": key, "fmt": "wav"})
+    assert wav.status_code == 200 and wav.body[:4] == b"RIFF" and wav.media_type == "audio/wav"
+    midi = call(media, path_params={"key": key, "fmt": "midi"}, query=b"name=My%20jig")
+    assert midi.body[:4] == b"MThd" and 'filename="My-jig.mid"' in midi.headers["content-disposition"]
+    assert call(media, path_params={"key": "0" * 32, "fmt": "wav"}).status_code == 404
+    assert call(media, path_params={"key": key, "fmt": "exe"}).status_code == 404
+
+
+@pytest.mark.parametrize("payload, field", [({"abc": 5}, "abc"), ({"abc": "X:1", "tempo": "fast"}, "tempo"),
+                                            ({"abc": "X:1", "transpose": True}, "transpose")])
+def test_a_bad_field_is_named(payload, field):
+    status, doc = post_render(payload)
+    assert status == 400 and field in doc["error"]
+
+
+def test_not_json_and_too_big_are_refused():
+    assert call(render, "POST", "/api/render", b"{nope").status_code == 400
+    assert call(render, "POST", "/api/render", b" " * 300_000).status_code == 413
+
+
+def test_a_parse_problem_has_its_line_and_column():
+    abc = "X:1\nT:t\nM:4/4\nL:1/8\nK:D\nABcd efga|b[c|\n"
+    status, doc = post_render({"abc": abc})
+    assert status == 200
+    assert doc["problem"]["line"] == 6 and doc["problem"]["column"] == 12  # the `[c` that never closes
+    assert "Q:" not in doc["problem"]["message"]  # music21 quotes our bar markers: not shown
+
+
+def test_a_refused_tune_is_a_problem_not_a_crash():
+    doc = render_payload("X:1\nK:C\n" + "C" * 60_000, {}, None)
+    assert doc["svg"] is None and "characters" in doc["problem"]["message"]
+    doc = render_payload(GOOD_TUNE, {"instrument": "theremin"}, None)
+    assert "unknown instrument" in doc["problem"]["message"]
+
+
+def test_beats_in_a_count_in_and_the_status_line():
+    assert [beats_per_bar(f"X:1\nM:{m}\nK:C\nC|") for m in ("4/4", "6/8", "9/8", "3/4", "2/2", "C")] == [
+        4, 2, 3, 3, 2, 4]
+    assert check_summary({"parses": True, "bars": 8, "bad_bars": [3], "ended": False}) == (
+        "8 bars, 1 off the meter · cut off")
+    assert check_summary({"parses": False}) == "does not parse"
+    assert problem_of({"check": {"parses": True}, "data": {"svg": "<svg/>"}, "errors": {}}, "") is None
