@@ -1,15 +1,16 @@
-"""Figure 4: studio latency, from clicking Generate to the score and audio shown, in the real browser.
+"""Figure 4: studio latency, from clicking Generate to an interactive score ready to play, in the real browser.
 
 Starts `streamlit run app.py` on a free port, drives Debian's Chromium through Playwright (headless), and for
 each run opens a fresh page on the Studio with its default settings (reel, key D, temperature 0.9,
 3 candidates, up to 600 characters, a new random seed each time), clicks Generate and waits until the
-engraved score (an `<img>`, loaded) and the audio player are on the page. The first run is cold (model load,
+player is ready: its inline score has every note tagged with the timeline (`data-note`) and its audio has
+loaded (a press of Play would start it). The first run is cold (model load,
 first render) and reported apart; the figure is the median of the warm ones.
 
 The split is measured in this process with the same library calls and settings the page makes: sampling
 (on one torch thread, as the page does), checking the candidates (two render workers side by side), then for
 the best one the render worker's check, MIDI, audio (WAV, then the page's compact WAV) and engraving
-(MusicXML, then verovio SVG).
+(MusicXML, then verovio SVG and the player's timeline).
 
     python benchmarks/studio_latency.py --runs 5                  # the shipped model (checkpoints/default)
     python benchmarks/studio_latency.py --checkpoint runs/demo --runs 2 --no-browser
@@ -40,13 +41,13 @@ def studio_prime(ckpt: dict) -> str:
     if STUDIO["type"] in known_types(ckpt.get("data")):
         return type_prime(STUDIO["type"], ckpt.get("data"), key=STUDIO["key"])
     return build_prime(STUDIO["meter"], STUDIO["unit"], STUDIO["key"], None)
-# Score and audio shown: the score image has loaded and the audio player knows its duration, in the main area.
-# An error box (or exception) once the script has finished ends the wait at once, with its text.
+# Ready to play: the player's score has its notes tagged by the timeline and its audio has loaded, in the main
+# area. An error box (or exception) once the script has finished ends the wait at once, with its text.
 SHOWN = """() => {
   const main = document.querySelector('[data-testid="stMain"]') || document.body;
-  const img = main.querySelector('[data-testid^="stImage"] img');
-  const audio = main.querySelector('audio');
-  if (img && img.complete && img.naturalWidth > 0 && audio && audio.readyState >= 1) return "ok";
+  const root = main.querySelector('[data-testid="musicrnn-player"]');
+  const audio = root && root.querySelector('audio');
+  if (root && root.querySelector('svg [data-note]') && audio && audio.src && audio.readyState >= 1) return "ok";
   const app = document.querySelector('[data-testid="stApp"]');
   const err = main.querySelector('[data-testid="stAlertContentError"], [data-testid="stException"]');
   if (err && app && app.getAttribute("data-test-script-state") === "notRunning") return "error: " + err.innerText;
@@ -130,7 +131,7 @@ def split(checkpoint=None, runs: int = 5, device="auto") -> dict:
             stages["render_check"].append(tm.get("check", 0.0))
             stages["midi"].append(tm.get("midi", 0.0))
             stages["audio"].append(tm.get("wav", 0.0) + (t4 - t3))
-            stages["engraving"].append(tm.get("musicxml", 0.0) + tm.get("svg", 0.0))
+            stages["engraving"].append(tm.get("musicxml", 0.0) + tm.get("svg", 0.0) + tm.get("timeline", 0.0))
             stages["total"].append(t4 - t0)
             chars.append(sum(len(s.text) - len(prime) for s in samples))
 
