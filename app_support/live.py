@@ -17,14 +17,16 @@ from musicrnn.training.run_folder import (
     METRICS,
     SAMPLES,
     STATUS,
+    SURPRISE,
     RunInfo,
     read_metrics,
     read_samples,
+    read_surprise,
     run_info,
     skipped_lines,
 )
 
-_FILES = (STATUS, METRICS, SAMPLES)
+_FILES = (STATUS, METRICS, SAMPLES, SURPRISE)
 SAMPLE_GAP_S = 30.0  # the live view moves to a newer sampled tune at most this often
 
 
@@ -59,9 +61,20 @@ def _fmt(event: dict, key: str, spec: str) -> str:
     return format(value, spec) if isinstance(value, (int, float)) else "–"
 
 
-def head(info: RunInfo, metrics: list[dict], samples: list[dict], skipped: int = 0) -> dict:
-    """Status, progress, metric tiles, caption and the step of the sampled tune to show (`shown_sample`), and
-    what is wrong with a damaged run folder (`problem`; `skipped` damaged lines of its event files). Pure."""
+def strip_view(strips: list[dict]) -> dict | None:
+    """The newest surprise strip as the live view draws it (`step`, `text`, `bits` to 0.01 bit), or None for a
+    run that has none (one written before the trainer kept them)."""
+    if not strips:
+        return None
+    s = strips[-1]
+    return {"step": s["step"], "text": s["text"], "bits": [round(float(b), 2) for b in s["bits"]]}
+
+
+def head(info: RunInfo, metrics: list[dict], samples: list[dict], skipped: int = 0,
+         strips: list[dict] | None = None) -> dict:
+    """Status, progress, metric tiles, caption, the step of the sampled tune to show (`shown_sample`), the
+    newest surprise strip (`strip_view`), and what is wrong with a damaged run folder (`problem`; `skipped`
+    damaged lines of its event files). Pure."""
     train_ev = [e for e in metrics if e.get("kind") == "train"]
     val_ev = [e for e in metrics if e.get("kind") == "val"]
     t, v = (train_ev[-1] if train_ev else {}), (val_ev[-1] if val_ev else {})
@@ -85,6 +98,7 @@ def head(info: RunInfo, metrics: list[dict], samples: list[dict], skipped: int =
                    + (f" · {skipped} damaged line{'s' if skipped != 1 else ''} skipped" if skipped else ""),
         "problem": info.problem,
         "sample_step": shown_sample(samples),
+        "surprise": strip_view(strips or []),
     }
 
 
@@ -142,8 +156,9 @@ class LiveDocuments:
             hit = self._runs.get(folder)
         if hit is None or hit[0] != stamp:
             metrics = read_metrics(folder)
-            samples = read_samples(folder)
-            hit = (stamp, head(info, metrics, samples, skipped_lines(folder)), [curve_point(e) for e in metrics])
+            samples, strips = read_samples(folder), read_surprise(folder)
+            top = head(info, metrics, samples, skipped_lines(folder), strips)
+            hit = (stamp, top, [curve_point(e) for e in metrics])
             with self._lock:
                 self._runs[folder] = hit
         _, top, points = hit

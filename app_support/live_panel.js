@@ -3,7 +3,9 @@
 // chart skeletons of the first answer. A poll costs the server microseconds instead of a Streamlit rerun.
 // Data from Python: {url, plotly, status, sample_step, interval_ms}. The component asks Python for a rerun of
 // the fragment it is in when a new sampled tune appears (trigger "sample") and when the run's status changes
-// (trigger "status", for a rerun of the page).
+// (trigger "status", for a rerun of the page). Under the curves, the surprise strip: the newest bits of every
+// character of one fixed validation tune (`head.surprise`), drawn with `shading.js`, which the Python side puts
+// before this file.
 
 const CSS = `.mr-live { width: 100%; font-family: inherit; }
 .mr-progress-text { font-size: 0.875rem; margin-bottom: 0.25rem; }
@@ -17,7 +19,10 @@ const CSS = `.mr-live { width: 100%; font-family: inherit; }
 .mr-chart { flex: 1 1 24rem; min-width: 20rem; height: 320px; }
 .mr-caption { font-size: 0.875rem; opacity: 0.7; margin-top: 0.5rem; }
 .mr-error { font-size: 0.875rem; color: #e4572e; }
+.mr-strip { margin-top: 1rem; }
+.mr-strip-title { font-size: 0.875rem; font-weight: 600; margin-bottom: 0.25rem; }
 `;
+const STRIP_SCALE = 8;  // bits drawn darkest, as on the Inside page
 
 function loadPlotly(src) {
   if (window.Plotly) return Promise.resolve(window.Plotly);
@@ -42,7 +47,7 @@ function el(tag, cls, parent) {
 
 function build(root) {
   const r = el("div", "mr-live", root);
-  el("style", null, r).textContent = CSS;
+  el("style", null, r).textContent = CSS + SHADE_CSS;
   const prog = el("div", "mr-progress", r);
   const text = el("div", "mr-progress-text", prog);
   const fill = el("div", "mr-fill", el("div", "mr-bar", prog));
@@ -50,9 +55,31 @@ function build(root) {
   const charts = el("div", "mr-charts", r);
   const loss = el("div", "mr-chart", charts);
   const acc = el("div", "mr-chart", charts);
+  const strip = el("div", "mr-strip", r);
+  strip.setAttribute("data-testid", "musicrnn-surprise-strip");
+  strip.style.display = "none";
+  const stripTitle = el("div", "mr-strip-title", strip);
+  const stripText = el("div", null, strip);
+  const stripLegend = el("div", null, strip);
   const caption = el("div", "mr-caption", r);
   const error = el("div", "mr-error", r);
-  return { r, text, fill, tiles, loss, acc, caption, error };
+  return { r, text, fill, tiles, loss, acc, strip, stripTitle, stripText, stripLegend, caption, error };
+}
+
+// The newest surprise strip, redrawn only when a validation wrote a newer one.
+function drawStrip(view, state, strip) {
+  if (!strip) { view.strip.style.display = "none"; return; }
+  if (state.stripStep === strip.step && view.strip.style.display !== "none") return;
+  state.stripStep = strip.step;
+  const bits = strip.bits || [];
+  const mean = bits.length ? bits.reduce((a, b) => a + b, 0) / bits.length : 0;
+  view.strip.style.display = "";
+  view.stripTitle.textContent = "What the network finds surprising in a validation tune (darker = more bits), step "
+    + strip.step.toLocaleString("en-US") + " · " + mean.toFixed(2) + " bits per character";
+  const spec = { text: strip.text, values: bits.slice(0, -1), end: bits.length ? bits[bits.length - 1] : null,
+                 scale: STRIP_SCALE, unit: "bits" };
+  drawShaded(view.stripText, spec);
+  drawLegend(view.stripLegend, spec);
 }
 
 function drawTiles(box, tiles) {
@@ -127,6 +154,7 @@ export default function (component) {
     view.fill.style.width = (100 * top.fraction).toFixed(2) + "%";
     drawTiles(view.tiles, top.tiles);
     view.caption.textContent = top.caption;
+    drawStrip(view, state, top.surprise);
     if (!state.charts) return;
     const Plotly = await plotly;
     const font = getComputedStyle(view.r).fontFamily;

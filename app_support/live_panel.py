@@ -1,5 +1,6 @@
 """The live view of a training run in the page: a component that polls the run's JSON (`routes.py`) and
-draws it with plotly.js, so that watching costs no Streamlit reruns while the run trains."""
+draws it with plotly.js, so that watching costs no Streamlit reruns while the run trains; under the curves, the
+newest surprise strip of the run's fixed validation tune, shaded as the Inside page shades a tune."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,11 +9,12 @@ from urllib.parse import quote
 import streamlit as st
 
 from app_support.routes import LIVE_PATH, PLOTLY_PATH
+from app_support.shaded_text import SHADING_JS
 
 POLL_MS = 2000  # every viewer, however many: a poll is a few stat calls on the server
 
 _component = st.components.v2.component(
-    "musicrnn_live", js=(Path(__file__).with_name("live_panel.js")).read_text(), isolate_styles=False)
+    "musicrnn_live", js=SHADING_JS + (Path(__file__).with_name("live_panel.js")).read_text(), isolate_styles=False)
 
 
 def live_view(folder: Path, status: str, sample_step: int | None):

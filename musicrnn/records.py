@@ -25,6 +25,7 @@ class Kind:
     types: tuple[type, ...]
     optional: bool = True
     minimum: float | None = None
+    items: Kind | None = None  # for a list: what each of its items must hold
 
     def problem(self, value: Any) -> str | None:
         if value is None:
@@ -37,6 +38,11 @@ class Kind:
             return f"is {shown(value)}, expected a finite {self.name.removeprefix('a ')}"
         if self.minimum is not None and isinstance(value, (int, float)) and value < self.minimum:
             return f"is {shown(value)}, expected {self.name} of at least {self.minimum:g}"
+        if self.items is not None:
+            for i, item in enumerate(value):
+                p = self.items.problem(item)
+                if p:
+                    return f"item {i} {p}"
         return None
 
     def required(self) -> Kind:
@@ -49,6 +55,7 @@ NUMBER = Kind("a number", (int, float))
 TEXT = Kind("text", (str,))
 FLAG = Kind("true or false", (bool,))
 OBJECT = Kind("an object", (dict,))
+NUMBERS = Kind("a list of numbers", (list,), items=NUMBER.required())
 
 
 def shown(value: Any, limit: int = 40) -> str:

@@ -24,6 +24,7 @@ from musicrnn.errors import CheckpointError, MusicRNNError, TrainingError
 from musicrnn.files import remove_partial_writes
 from musicrnn.generation.sampler import sample
 from musicrnn.generation.scoring import LN2, score_stream, score_tunes
+from musicrnn.inspection.surprise import read_tune
 from musicrnn.model.checkpoint import atomic_save, load_checkpoint, make_checkpoint
 from musicrnn.model.device import autocast, device_label
 from musicrnn.model.network import CharRNN, ModelConfig, widen_vocab
@@ -33,12 +34,16 @@ from musicrnn.training.run_folder import (
     BEST_FILE,
     LAST_FILE,
     METRICS,
+    RUN_FILES,
     SAMPLES,
-    STATUS,
     STOP_FILE,
+    SURPRISE,
     RunLog,
     truncate_jsonl,
 )
+
+#: The surprise strip's tune is at most this long, where the validation split has one that short.
+STRIP_CHARS = 400
 
 
 def loss_fn(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
@@ -88,6 +93,17 @@ def _init_checkpoint(path: str, vocab) -> dict:
     return ckpt
 
 
+def strip_tune(data: Prepared, max_chars: int = STRIP_CHARS) -> str | None:
+    """The validation tune whose surprise the run records at each validation: the first of at most `max_chars`
+    characters, else the shortest (from the end of the training stream, as validation reads it, when the data has
+    no validation split); None when there is no tune at all."""
+    tunes = [t for t in data.val_tunes() or split_stream(data.train[-200_000:])[1:] if len(t) > 1]
+    if not tunes:
+        return None
+    pick = next((t for t in tunes if len(t) - 1 <= max_chars), min(tunes, key=len))  # each ends with <eos>
+    return data.vocab.decode(pick)
+
+
 def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict], None] | None = None,
           stop_event=None, resume: bool = False, resume_overrides: dict | None = None,
           prepared: Prepared | None = None) -> dict:
@@ -104,7 +120,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
     if is_main:
         out.mkdir(parents=True, exist_ok=True)
         (out / STOP_FILE).unlink(missing_ok=True)
-        remove_partial_writes(out, (STATUS, METRICS, SAMPLES, BEST_FILE, LAST_FILE))
+        remove_partial_writes(out, RUN_FILES)
     resume_ckpt = None
     if resume:
         if not (out / LAST_FILE).exists():
@@ -189,8 +205,9 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
         if resume_ckpt is not None:
             truncate_jsonl(out / METRICS, st["step"])
             truncate_jsonl(out / SAMPLES, st["step"])
+            truncate_jsonl(out / SURPRISE, st["step"])
         else:
-            for name in (METRICS, SAMPLES):
+            for name in (METRICS, SAMPLES, SURPRISE):
                 (out / name).unlink(missing_ok=True)
         log.update(status="running", pid=os.getpid(), host=socket.gethostname(), started=time.time(),
                    device=device_label(device), world_size=world, step=st["step"], total_steps=total_steps,
@@ -203,6 +220,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
         val_tunes = data.val_tunes() or split_stream(data.train[-200_000:])[1:]
         keep = np.cumsum([len(t) for t in val_tunes]) <= cfg.eval_chars
         val_tunes = [t for t, k in zip(val_tunes, keep) if k] or val_tunes[:1]
+
+    strip = strip_tune(data) if is_main else None  # the one tune whose surprise a class watches change
 
     def checkpoint(kind: str, metrics: dict) -> dict:
         extra = {}
@@ -291,6 +310,10 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
                     s = sample(raw_model, vocab, 1, prime="X:1\n", seed=cfg.seed, max_chars=cfg.sample_chars)[0]
                     log.event({"kind": "sample", "step": step, "abc": s.text, "ended": s.ended, "seed": cfg.seed,
                                "temperature": 1.0}, file=SAMPLES)
+                    if strip:  # one forward pass of a short tune: less than sampling the tune above costs
+                        bits = read_tune(raw_model, vocab, strip, distributions=False).bits
+                        log.event({"kind": "surprise", "step": step, "text": strip,
+                                   "bits": [round(b, 3) for b in bits.tolist()]}, file=SURPRISE)
                     log.update(step=step, best_val_loss=st["best_val"], best_step=st["best_step"])
                     stop_early = cfg.patience > 0 and st["bad_evals"] >= cfg.patience
                 if distributed.any_across(stop_early, world, device):

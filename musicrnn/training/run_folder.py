@@ -1,7 +1,8 @@
 """The run folder, the source of truth of a training run, and the one owner of its files.
 
 The trainer writes `run.json` (status, config, heartbeat), `metrics.jsonl` (one event a line) and
-`samples.jsonl` (a tune sampled at each validation) next to its checkpoints, so any viewer (the app, a second
+`samples.jsonl` (a tune sampled at each validation) and `surprise.jsonl` (the bits of every character of one fixed
+validation tune at each validation) next to its checkpoints, so any viewer (the app, a second
 browser, a later server) can follow or resume a run, whoever started it: the app, the CLI or torchrun.
 """
 from __future__ import annotations
@@ -19,11 +20,13 @@ from musicrnn.files import atomic_write_bytes, remove_partial_writes
 from musicrnn.generation.scoring import LN2
 from musicrnn.model.checkpoint import BEST as BEST_FILE
 from musicrnn.model.checkpoint import LAST as LAST_FILE
-from musicrnn.records import COUNT, FLAG, NUMBER, OBJECT, TEXT, WHOLE, Kind, problems, shown
+from musicrnn.records import COUNT, FLAG, NUMBER, NUMBERS, OBJECT, TEXT, WHOLE, Kind, problems, shown
 from musicrnn.training.liveness import effective_status
 
 #: The files of a run folder (beside `BEST_FILE` and `LAST_FILE`, the checkpoints).
-STATUS, METRICS, SAMPLES = "run.json", "metrics.jsonl", "samples.jsonl"
+STATUS, METRICS, SAMPLES, SURPRISE = "run.json", "metrics.jsonl", "samples.jsonl", "surprise.jsonl"
+#: Every file of a run folder the trainer writes (what a killed atomic write may leave a partial copy of).
+RUN_FILES = (STATUS, METRICS, SAMPLES, SURPRISE, BEST_FILE, LAST_FILE)
 #: A file of this name asks any trainer of the folder to stop after its current step.
 STOP_FILE = "STOP"
 #: A run name is any folder name the file system takes: no path separator or NUL, not `.` or `..`, at most
@@ -47,6 +50,17 @@ EVENT_SCHEMA = {
 }
 SAMPLE_SCHEMA = {"step": COUNT.required(), "abc": TEXT.required(), "ended": FLAG, "seed": WHOLE,
                  "temperature": NUMBER, "time": NUMBER}
+#: The surprise strip: one validation tune's `text` as the model read it and the `bits` of each of its
+#: characters, then of the end token (so one more than the characters), at a validation `step`.
+SURPRISE_SCHEMA = {"step": COUNT.required(), "text": TEXT.required(), "bits": NUMBERS.required(), "time": NUMBER}
+
+
+def strip_problem(record: dict) -> str | None:
+    """What a surprise record that fits SURPRISE_SCHEMA still gets wrong: one bit count per character and one
+    for the end token."""
+    if len(record["bits"]) != len(record["text"]) + 1:
+        return f"{len(record['bits'])} bits for {len(record['text'])} characters and the end"
+    return None
 
 
 def runs_root() -> Path:
@@ -233,7 +247,7 @@ def list_runs(root: str | os.PathLike | None = None) -> list[RunInfo]:
     runs = [r for r in (run_info(p) for p in root.iterdir() if p.is_dir()) if r is not None]
     for r in runs:
         if not r.active:  # nobody writes there: what a killed atomic write left behind can go
-            remove_partial_writes(r.folder, (STATUS, METRICS, SAMPLES, BEST_FILE, LAST_FILE))
+            remove_partial_writes(r.folder, RUN_FILES)
     return sorted(runs, key=lambda r: r.started or 0.0, reverse=True)
 
 
@@ -243,8 +257,9 @@ def list_runs(root: str | os.PathLike | None = None) -> list[RunInfo]:
 class _Tail:
     """Events of one JSON-lines file, read incrementally (many viewers poll the same file every second)."""
 
-    def __init__(self, schema: dict[str, Kind]):
+    def __init__(self, schema: dict[str, Kind], check: Callable[[dict], str | None] | None = None):
         self.schema = schema
+        self.check = check  # a further test of a line that fits the schema
         self.lock = threading.Lock()
         self.ino = None
         self.offset = 0
@@ -270,7 +285,7 @@ class _Tail:
                         ev = json.loads(line)
                     except ValueError:
                         ev = None
-                    if problems(ev, self.schema):
+                    if problems(ev, self.schema) or (self.check is not None and self.check(ev)):
                         self.skipped += 1
                     else:
                         self.events.append(ev)
@@ -282,10 +297,10 @@ _tails: dict[str, _Tail] = {}
 _tails_lock = threading.Lock()
 
 
-def _tail(path: Path, schema: dict[str, Kind]) -> _Tail:
+def _tail(path: Path, schema: dict[str, Kind], check: Callable[[dict], str | None] | None = None) -> _Tail:
     key = str(Path(path).resolve())
     with _tails_lock:
-        return _tails.setdefault(key, _Tail(schema))
+        return _tails.setdefault(key, _Tail(schema, check))
 
 
 def read_metrics(folder: str | os.PathLike) -> list[dict]:
@@ -298,10 +313,16 @@ def read_samples(folder: str | os.PathLike) -> list[dict]:
     return _tail(Path(folder) / SAMPLES, SAMPLE_SCHEMA).read(Path(folder) / SAMPLES)
 
 
+def read_surprise(folder: str | os.PathLike) -> list[dict]:
+    """The surprise strips written at each validation (`step`, `text`, `bits`) that fit SURPRISE_SCHEMA, oldest
+    first; none for a run written before the trainer kept them."""
+    return _tail(Path(folder) / SURPRISE, SURPRISE_SCHEMA, strip_problem).read(Path(folder) / SURPRISE)
+
+
 def skipped_lines(folder: str | os.PathLike) -> int:
-    """Lines of the run's metrics and samples that the last reads left out as damaged."""
-    return sum(_tail(Path(folder) / f, schema).skipped for f, schema in ((METRICS, EVENT_SCHEMA),
-                                                                         (SAMPLES, SAMPLE_SCHEMA)))
+    """Lines of the run's metrics, samples and surprise strips that the last reads left out as damaged."""
+    return sum(_tail(Path(folder) / f, schema, check).skipped for f, schema, check in (
+        (METRICS, EVENT_SCHEMA, None), (SAMPLES, SAMPLE_SCHEMA, None), (SURPRISE, SURPRISE_SCHEMA, strip_problem)))
 
 
 def request_stop(folder: str | os.PathLike) -> None:

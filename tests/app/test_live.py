@@ -160,3 +160,18 @@ def test_route_refuses_names_that_resolve_outside_the_runs_root(tmp_path, monkey
     (root / "link").symlink_to(tmp_path / "elsewhere")
     for name in ("..", ".", "../elsewhere", "link", "a/../../elsewhere", ""):
         assert call_route(name, "").status_code == 404, name
+
+
+def test_the_live_view_carries_the_newest_surprise_strip(live_run):
+    folder, _ = live_run
+    docs = LiveDocuments()
+    assert json.loads(docs.get(folder)[0])["head"]["surprise"] is None  # a run without the file (an older one)
+    strip = {"step": 20, "text": "X:1\nK:D\nA", "bits": [6.123456] * 10}
+    write_events(folder, [{**strip, "step": 10, "bits": [7.0] * 10}, strip], name="surprise.jsonl")
+    top = json.loads(docs.get(folder)[0])["head"]
+    assert top["surprise"] == {"step": 20, "text": "X:1\nK:D\nA", "bits": [6.12] * 10}
+    # a damaged line after it: skipped and counted, the strip before it still shown
+    with open(folder / "surprise.jsonl", "a") as f:
+        f.write('{"step": 30, "text": "ab", "bits": [1]}\n{"step": 40, "te\n')
+    top = json.loads(docs.get(folder)[0])["head"]
+    assert top["surprise"]["step"] == 20 and "2 damaged lines skipped" in top["caption"]
