@@ -6,6 +6,8 @@ and shows the device. Every page is a thin view over the `musicrnn` library.
 `app` makes `streamlit run app.py` serve this script with a few HTTP routes of its own beside Streamlit's (a
 training run's live view, which every watching tab polls without a Streamlit rerun: `app_support/routes.py`).
 """
+from pathlib import Path
+
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
@@ -21,10 +23,12 @@ from app_support.text import md_escape
 # this script (no sidebar, no model picker). This app always navigates with `st.navigation` (as Streamlit's own
 # `st.navigation` sets this flag on its first call), so say so before the first session starts.
 PagesManager.uses_pages_directory = False
+# The tab's icon is a file of this project: a `:material/…:` icon makes the browser fetch it from Google's CDN.
+ICON = str(Path(__file__).parent / "app_support" / "icon.svg")
 
 
 def main() -> None:
-    st.set_page_config(page_title="musicrnn", page_icon=":material/music_note:", layout="wide")
+    st.set_page_config(page_title="musicrnn", page_icon=ICON, layout="wide")
 
     pages = [
         st.Page(PAGE_FILES["studio"], title="Studio", icon=":material/piano:", default=True),

@@ -19,6 +19,9 @@ PLAYER = '[data-testid="musicrnn-player"]'
 REPEATS = "X:1\nT:Repeats\nL:1/4\nM:4/4\nK:C\n|:C D:|1E F:|2G A|]\n"
 SIXTEEN = ("X:1\nT:Sixteen bars\nL:1/8\nM:4/4\nK:D\n"
            + "|".join(["DEFG ABcd", "efga bagf", "edcB AGFE", "D2F2 A2d2"] * 4) + "|]\n")
+HOSTILE = ('X:1\nT:<img src=x onerror="window.__pwned=1">\nL:1/8\nM:4/4\nK:D\n'
+           '"^<script>window.__pwned=2</script>"DEFG "<b>Am</b>"ABcd|efga bagf|]\n'
+           'w:<svg/onload=window.__pwned=3> la la la\n')
 BROKEN = "X:1\nT:Open\nL:1/8\nM:4/4\nK:D\n|:DEFG ABcd|efga bagf|edcB AGFE|D2F2 A4|\n"
 
 # The note the timeline puts at the audio's time, next to the one the page lights up, sampled `n` times.
@@ -46,7 +49,7 @@ def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("player")
     book = Tunebook(home / "tunebook.sqlite")
     ids = {name: book.add(abc, name) for name, abc in
-           (("Open", BROKEN), ("Repeats", REPEATS), ("Sixteen bars", SIXTEEN))}
+           (("Open", BROKEN), ("Hostile", HOSTILE), ("Repeats", REPEATS), ("Sixteen bars", SIXTEEN))}
     env = {**os.environ, "MUSICRNN_RUNS": str(home / "runs"), "MUSICRNN_DATA": str(home / "data"),
            "MUSICRNN_TUNEBOOK": str(home / "tunebook.sqlite")}
     try:
@@ -71,6 +74,9 @@ def shot(page, server, name):
 
 def open_tune(browser, server, title, **page_kw):
     page = browser.new_page(**({"viewport": {"width": 1400, "height": 1000}} | page_kw))
+    page.outside = []  # nothing may come from anywhere but the app's own server (no CDN)
+    page.on("request", lambda r: None if r.url.startswith((server["url"], "blob:", "data:"))
+            else page.outside.append(r.url))
     page.goto(server["url"] + "/tunebook")
     page.wait_for_selector(READY, timeout=60_000)
     settle(page)
@@ -103,6 +109,7 @@ def test_cursor_follows_the_audio_and_a_click_plays_from_a_note(browser, server)
     player.locator(f'svg [data-note="{note}"]').first.dispatch_event("click")
     t = page.evaluate("() => document.querySelector('[data-testid=musicrnn-player] audio').currentTime")
     assert abs(t - onset) <= 0.05 + 0.02, (t, onset)  # within 50 ms, and a frame of playing since the click
+    assert not page.outside, page.outside
     # space pauses
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
     page.keyboard.press("Space")
@@ -210,4 +217,41 @@ def test_repair_diff_and_phone_layout(browser, server):
     page.locator(PLAYER).get_by_role("button", name="Play").tap()
     page.wait_for_function("() => !document.querySelector('[data-testid=musicrnn-player] audio').paused", timeout=5000)
     shot(page, server, "player-phone")
+    page.close()
+
+
+def test_hostile_tune_text_stays_text(browser, server):
+    page = open_tune(browser, server, "Hostile")
+    player = page.locator(PLAYER)
+    page.locator(PLAYER).get_by_role("button", name="Play").click()
+    time.sleep(0.5)
+    assert page.evaluate("() => window.__pwned") is None
+    assert player.locator("script, img, foreignObject, [onload], [onerror]").count() == 0
+    assert "window.__pwned=1" in player.locator("svg").first.text_content()  # the title, drawn as text
+    assert "<b>Am</b>" in player.get_by_label("ABC", exact=True).input_value()
+    assert not page.outside, page.outside
+    page.close()
+
+
+@pytest.mark.parametrize("width, height, name", [(1400, 1000, "player-studio"), (390, 844, "player-studio-phone")])
+def test_the_studio_generates_a_tune_that_plays(browser, server, width, height, name):
+    phone = width < 500
+    page = browser.new_page(viewport={"width": width, "height": height}, is_mobile=phone, has_touch=phone)
+    page.goto(server["url"] + "/")
+    page.wait_for_selector(READY, timeout=60_000)
+    settle(page)
+    page.get_by_role("button", name="Generate").click()
+    page.locator(PLAYER + " svg [data-note]").first.wait_for(state="attached", timeout=60_000)
+    page.wait_for_function(AUDIO_READY, timeout=60_000)
+    settle(page)
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= width  # no sideways scrolling
+    play = page.locator(PLAYER).get_by_role("button", name="Play")
+    play.scroll_into_view_if_needed()
+    play.tap() if phone else play.click()
+    time.sleep(2.5)
+    assert not page.evaluate("() => document.querySelector('[data-testid=musicrnn-player] audio').paused")
+    assert page.locator(PLAYER + " svg .playing").count() >= 1
+    if not phone:
+        page.locator(PLAYER + " svg .playing").first.scroll_into_view_if_needed()
+    shot(page, server, name)
     page.close()
