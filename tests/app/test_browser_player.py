@@ -255,3 +255,30 @@ def test_the_studio_generates_a_tune_that_plays(browser, server, width, height, 
         page.locator(PLAYER + " svg .playing").first.scroll_into_view_if_needed()
     shot(page, server, name)
     page.close()
+
+
+def test_select_bars_on_the_score_and_count_in(browser, server):
+    page = open_tune(browser, server, "Sixteen bars")
+    player = page.locator(PLAYER)
+    tl = page.evaluate("() => document.querySelector('[data-testid=musicrnn-player]').__timeline")
+    first_of = {}
+    for i, n in enumerate(tl["notes"]):
+        first_of.setdefault(tl["bars"][n["bar"]]["label"], i)
+    # shift-click a note of bar 3, then one of bar 4: those bars loop
+    for label in ("3", "4"):
+        page.evaluate("(i) => document.querySelector(`[data-testid=musicrnn-player] svg [data-note='${i}']`)"
+                      ".dispatchEvent(new MouseEvent('click', {bubbles: true, shiftKey: true}))", first_of[label])
+    assert player.get_by_role("button", name="Loop bars").get_attribute("aria-pressed") == "true"
+    assert player.get_by_label("Loop from bar").input_value() == str(tl["bars"].index(
+        next(b for b in tl["bars"] if b["label"] == "3")))
+    start = next(pb[0] for pb in tl["played_bars"] if tl["bars"][pb[2]]["label"] == "3")
+    # a one-bar count-in: the audio waits a bar (four clicks), then starts at the loop
+    player.get_by_label("Count in one bar").check()
+    player.get_by_role("button", name="Play").click()
+    time.sleep(0.5)
+    waiting = page.evaluate("() => { const a = document.querySelector('[data-testid=musicrnn-player] audio');"
+                            " return [a.paused, a.currentTime]; }")
+    assert waiting[0] and abs(waiting[1] - start) < 0.05, waiting
+    page.wait_for_function("() => !document.querySelector('[data-testid=musicrnn-player] audio').paused",
+                           timeout=10_000)
+    page.close()
