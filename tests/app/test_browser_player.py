@@ -96,6 +96,7 @@ def test_cursor_follows_the_audio_and_a_click_plays_from_a_note(browser, server)
     lit = [s[1] for s in samples]
     changes = sum(1 for a, b in zip(lit, lit[1:]) if a != b)
     assert changes >= 5, samples
+    print(f"\nthe lit note changed {changes} times in 3 s; every one of {len(samples)} samples was the timeline's")
     for t, shown, here, just_before, marked in samples:
         assert shown in (here, just_before), (t, shown, here)  # the note the timeline puts at currentTime
         assert marked >= 1
@@ -109,6 +110,7 @@ def test_cursor_follows_the_audio_and_a_click_plays_from_a_note(browser, server)
     player.locator(f'svg [data-note="{note}"]').first.dispatch_event("click")
     t = page.evaluate("() => document.querySelector('[data-testid=musicrnn-player] audio').currentTime")
     assert abs(t - onset) <= 0.05 + 0.02, (t, onset)  # within 50 ms, and a frame of playing since the click
+    print(f"click on bar 5's first note: currentTime {t:.3f} s, the bar's onset {onset:.3f} s")
     assert not page.outside, page.outside
     # space pauses
     page.evaluate("() => document.activeElement && document.activeElement.blur()")
@@ -146,6 +148,8 @@ def test_loop_stays_in_its_bars_and_half_speed_keeps_the_pitch(browser, server):
     times = [s[0] for s in samples]
     assert min(times) >= start - 0.05 and max(times) <= end + 0.05, (start, end, min(times), max(times))
     assert max(times) - min(times) > (end - start) * 0.8  # it did play through the loop, again and again
+    print(f"loop bars 2-3 [{start:.3f}, {end:.3f}] s for 10 s: currentTime stayed in [{min(times):.3f}, "
+          f"{max(times):.3f}]")
     # half speed: a bar takes twice as long, at the same pitch
     player.get_by_role("button", name="Loop bars").click()
     player.get_by_label("Speed in percent").fill("50")
@@ -159,6 +163,7 @@ def test_loop_stays_in_its_bars_and_half_speed_keeps_the_pitch(browser, server):
                            " performance.now()]")
     rate = (t1 - t0) / ((w1 - w0) / 1000)
     assert 0.4 <= rate <= 0.6, rate
+    print(f"at 50 %: playbackRate {state[0]}, preservesPitch {state[1]}, audio advanced {rate:.3f} s per second")
     page.close()
 
 
@@ -180,6 +185,7 @@ def test_an_edit_rerenders_without_a_rerun_and_a_problem_keeps_the_last_score(br
                            " return s && s.innerHTML !== old; }", arg=before, timeout=10_000)
     elapsed = time.perf_counter() - t0
     assert elapsed < 1.0, elapsed
+    print(f"an edit redrew the score in {elapsed:.2f} s with no message to Streamlit")
     assert page.evaluate("() => window.__sent") == 0  # no rerun asked while typing
     # a parse problem: shown under the box with its line, the last good score stays
     good = page.locator(PLAYER + " svg").first.inner_html()
