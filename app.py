@@ -1,7 +1,8 @@
 """musicrnn in the browser: `streamlit run app.py`.
 
-Pages: dataset explorer, training, generation studio, tunebook. The sidebar picks the model the studio uses
-and shows the device. Every page is a thin view over the `musicrnn` library.
+Pages: dataset explorer, training, generation studio, tunebook, and a look inside the network. The sidebar picks
+the model the studio and the Inside page use, and shows the device. Every page is a thin view over the `musicrnn`
+library.
 
 `app` makes `streamlit run app.py` serve this script with a few HTTP routes of its own beside Streamlit's (a
 training run's live view, which every watching tab polls without a Streamlit rerun: `app_support/routes.py`).
@@ -35,6 +36,7 @@ def main() -> None:
         st.Page(PAGE_FILES["train"], title="Train", icon=":material/monitoring:"),
         st.Page(PAGE_FILES["dataset"], title="Dataset", icon=":material/library_music:"),
         st.Page(PAGE_FILES["tunebook"], title="Tunebook", icon=":material/menu_book:"),
+        st.Page(PAGE_FILES["inside"], title="Inside", icon=":material/visibility:"),
     ]
     page = st.navigation(pages)
     warm_render_pool()

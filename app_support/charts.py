@@ -11,7 +11,7 @@ TRAIN_COLOR, VAL_COLOR = "#2a7ab0", "#e4572e"
 
 def char_label(c: str) -> str:
     """A visible name for a character on an axis."""
-    return {"\n": "⏎ newline", " ": "␣ space", "\t": "⇥ tab"}.get(c, c)
+    return {"\n": "⏎ newline", " ": "␣ space", "\t": "⇥ tab", "<eos>": "⟨end⟩"}.get(c, c)
 
 
 def _thin(xs: list, ys: list, limit: int = MAX_POINTS) -> tuple[list, list]:
@@ -89,3 +89,21 @@ def loss_curve(metrics: list[dict]) -> go.Figure:
 def accuracy_curve(metrics: list[dict]) -> go.Figure:
     """Next-character accuracy, training and validation."""
     return _curves(metrics, ACCURACY_SERIES, "Accuracy", "next-character accuracy", yaxis={"tickformat": ".0%"})
+
+
+def next_char_bars(rows: list[tuple[str, float]], title: str, actual: str | None = None,
+                   color: str = TRAIN_COLOR, other: float | None = None, height: int = 320) -> go.Figure:
+    """Probabilities of a few next characters as bars, most likely first, each named by `char_label`; the
+    character that does come next (`actual`) in the validation colour, the rest of the distribution as
+    "other" when given."""
+    names = [char_label(c) for c, _ in rows] + (["other"] if other is not None else [])
+    values = [p for _, p in rows] + ([other] if other is not None else [])
+    colors = [VAL_COLOR if c == actual else color for c, _ in rows] + (["#b0b3bb"] if other is not None else [])
+    fig = go.Figure(go.Bar(x=names, y=values, marker_color=colors, text=[f"{v:.0%}" if v >= 0.005 else ""
+                                                                        for v in values],
+                           textposition="outside", cliponaxis=False,
+                           hovertemplate="%{x}: %{y:.2%}<extra></extra>"))
+    fig.update_layout(title=title, showlegend=False, yaxis=dict(title="probability", tickformat=".0%",
+                                                                rangemode="tozero"), **{**_LAYOUT, "height": height})
+    fig.update_xaxes(type="category")
+    return fig

@@ -2,4 +2,4 @@
 from __future__ import annotations
 
 PAGE_FILES = {"studio": "pages/studio.py", "train": "pages/train.py", "dataset": "pages/dataset.py",
-              "tunebook": "pages/tunebook.py"}
+              "tunebook": "pages/tunebook.py", "inside": "pages/inside.py"}

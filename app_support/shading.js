@@ -78,7 +78,7 @@ function drawLegend(box, spec) {
   const high = document.createElement("span");
   const hot = "rgba(" + SHADE_HOT.join(", ") + ", 1)", clear = "rgba(" + SHADE_HOT.join(", ") + ", 0)";
   bar.className = "mr-legend-bar";
-  const scale = shadeFormat(spec.scale || 1);
+  const scale = Number.isInteger(spec.scale) ? String(spec.scale) : shadeFormat(spec.scale || 1);
   if (spec.signed) {
     bar.style.background = "linear-gradient(to right, rgba(" + SHADE_COLD.join(", ") + ", 1), " + clear + ", " + hot + ")";
     low.textContent = "−" + scale;
