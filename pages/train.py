@@ -18,6 +18,7 @@ from app_support.models import use_model
 from app_support.navigation import PAGE_FILES
 from app_support.player import player
 from app_support.resources import device_info, training_jobs
+from app_support.shaded_text import shaded_text
 from app_support.text import md_escape, show_error
 from musicrnn.data.sources import MUSIC21_PARTS
 from musicrnn.errors import MusicRNNError
@@ -202,6 +203,23 @@ def still_view(folder: Path, info: run_folder.RunInfo) -> None:
     charts.plotly_chart(loss_curve(metrics), key="tr_loss_chart", config={"displayModeBar": False})
     charts.plotly_chart(accuracy_curve(metrics), key="tr_acc_chart", config={"displayModeBar": False})
     st.caption(top["caption"])
+    strip_section(run_folder.read_surprise(folder))
+
+
+def strip_section(strips: list[dict]) -> None:
+    """The surprise strip of the run's fixed validation tune at a validation of its choice (the last by
+    default): what the network learned first. A run from before the trainer kept them has none."""
+    if not strips:
+        return
+    steps = [s["step"] for s in strips]
+    if st.session_state.get("tr_strip_step") not in steps:
+        st.session_state["tr_strip_step"] = steps[-1]
+    pick = st.select_slider("Surprise at step", steps, key="tr_strip_step") if len(steps) > 1 else steps[0]
+    s = next(x for x in reversed(strips) if x["step"] == pick)
+    st.markdown(f"##### What the network finds surprising in a validation tune, step {pick:,}")
+    shaded_text(s["text"], s["bits"][:-1], "tr_strip", end=s["bits"][-1], legend="darker: more bits")
+    st.caption(f"{sum(s['bits']) / len(s['bits']):.2f} bits per character at step {pick:,}; move the slider back "
+               "to see what the network learned first (the header and bar lines, then rhythm, then melody).")
 
 
 def started(info: run_folder.RunInfo | None, job) -> bool:

@@ -155,6 +155,11 @@ def test_training_curve_gains_points_live(browser, server):
     assert page.request.get(server["url"] + "/api/live/no-such-run").status == 404
     # the page was never reloaded: the tab polled the live view and redrew the figure with more points
     page.get_by_text("Listen to it learn").wait_for(timeout=30_000)
+    # under the curves, the surprise strip of the run's fixed validation tune, one span a character
+    strip = page.locator('[data-testid="musicrnn-surprise-strip"]')
+    strip.locator("span[data-i]").first.wait_for(timeout=60_000)
+    assert strip.text_content().startswith("What the network finds surprising in a validation tune (darker = more "
+                                           "bits), step ")
     page.wait_for_timeout(2500)
     shot(page, server, "train")
     page.get_by_role("button", name="Stop").click()

@@ -41,6 +41,10 @@ def test_start_watch_finish_and_use_in_studio(with_model, app_env, small_abc_cor
     assert len(kinds(at, "plotly_chart")) == 2
     assert at.metric[0].value != "–"  # train loss shown
     assert "Listen to it learn" in md  # the sample of the validation at step 30
+    strip = [json.loads(e.proto.json) for e in at.get("bidi_component")
+             if e.proto.component_name == "musicrnn_shaded_text"]  # the surprise strip of step 30
+    assert len(strip) == 1 and len(strip[0]["values"]) == len(strip[0]["text"]) and strip[0]["end"] is not None
+    assert "What the network finds surprising in a validation tune, step 30" in md
     assert (folder / "best.pt").exists()
     # finished runs are listed, and one click makes the run the studio's model
     assert at.dataframe[0].value["run"].tolist() == ["first", "tiny300"]
