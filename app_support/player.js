@@ -100,7 +100,7 @@ function build(host) {
   const abcLabel = el("div", { class: "mr-abc-label" }, root, "ABC (edit it: score and sound follow as you type)");
   const abc = el("textarea", { class: "mr-abc", spellcheck: "false", "aria-label": "ABC" }, root);
   const problem = el("div", { class: "mr-problem", role: "status" }, root);
-  return { root, play, time, speed, speedText, loop, from, to, countIn, score, audio, status, files, abcLabel,
+  return { root, toolbar: bar, play, time, speed, speedText, loop, from, to, countIn, score, audio, status, files, abcLabel,
            abc, problem };
 }
 
@@ -365,6 +365,7 @@ function makePlayer(host, setStateValue) {
       v.audio.removeAttribute("src");
     }
     v.play.disabled = !r.audio;
+    v.toolbar.style.display = r.audio || r.svg ? "" : "none";  // nothing to play: only the problem shows
     drawFiles(r.files);
     v.status.textContent = (r.summary || "") + (r.no_audio ? " · no audio: " + r.no_audio : "")
       + (r.timeline && !r.timeline.exact ? " · the cursor follows the bars as written" : "");

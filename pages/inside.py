@@ -162,9 +162,9 @@ with left:
     row = st.columns([4, 1, 1], vertical_alignment="bottom")
     pos = row[0].slider("Position in the tune", 0, n, key="in_pos",
                         help="The character the model is about to read: it has read the ones before it.")
-    row[1].button("", icon=":material/chevron_left:", on_click=step, args=(-1,), key="in_back", disabled=pos <= 0,
+    row[1].button("Back", icon=":material/chevron_left:", on_click=step, args=(-1,), key="in_back", disabled=pos <= 0,
                   width="stretch", help="One character back")
-    row[2].button("", icon=":material/chevron_right:", on_click=step, args=(1,), key="in_forward",
+    row[2].button("Next", icon=":material/chevron_right:", on_click=step, args=(1,), key="in_forward",
                   disabled=pos >= n, width="stretch", help="One character forward")
     knobs = st.columns(3)
     temperature = knobs[0].slider("Temperature", 0.1, 2.0, 1.0, 0.05, key="in_temperature",

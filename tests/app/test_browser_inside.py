@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.app import ROOT
-from tests.helpers.appserver import READY, AppServerError, chromium, need_browser, settle, start_app, stop_app
+from tests.helpers.appserver import READY, app_at, chromium, need_browser, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SHOTS = os.environ.get("MUSICRNN_SCREENSHOTS")
@@ -27,14 +27,8 @@ KESH = ("X:1\nT:The Kesh\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|edd gdd|edB dBA|G
 def server(tmp_path_factory):
     need_browser()
     home = tmp_path_factory.mktemp("inside")
-    env = {**os.environ, "MUSICRNN_RUNS": str(home / "runs"), "MUSICRNN_DATA": str(home / "data"),
-           "MUSICRNN_TUNEBOOK": str(home / "tunebook.sqlite")}
-    try:
-        url, proc = start_app(env, home / "server.log")
-    except AppServerError as e:
-        pytest.fail(str(e))
-    yield {"url": url, "home": home}
-    stop_app(proc)
+    with app_at(home) as url:
+        yield {"url": url, "home": home}
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from musicrnn.tunebook import Tunebook
-from tests.helpers.appserver import READY, AppServerError, chromium, need_browser, settle, start_app, stop_app
+from tests.helpers.appserver import READY, app_at, chromium, need_browser, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SHOTS = os.environ.get("MUSICRNN_SCREENSHOTS")
@@ -50,14 +50,8 @@ def server(tmp_path_factory):
     book = Tunebook(home / "tunebook.sqlite")
     ids = {name: book.add(abc, name) for name, abc in
            (("Open", BROKEN), ("Hostile", HOSTILE), ("Repeats", REPEATS), ("Sixteen bars", SIXTEEN))}
-    env = {**os.environ, "MUSICRNN_RUNS": str(home / "runs"), "MUSICRNN_DATA": str(home / "data"),
-           "MUSICRNN_TUNEBOOK": str(home / "tunebook.sqlite")}
-    try:
-        url, proc = start_app(env, home / "server.log")
-    except AppServerError as e:
-        pytest.fail(str(e))
-    yield {"url": url, "ids": ids, "home": home}
-    stop_app(proc)
+    with app_at(home) as url:
+        yield {"url": url, "ids": ids, "home": home}
 
 
 @pytest.fixture(scope="module")

@@ -96,3 +96,21 @@ def chromium():
             yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def app_at(home: Path, **env):
+    """The app serving from `home` (its runs, data and tunebook there; `env` added), stopped on leaving; a
+    failed start fails the test with the app's log."""
+    import pytest
+
+    env = {**os.environ, "MUSICRNN_RUNS": str(home / "runs"), "MUSICRNN_DATA": str(home / "data"),
+           "MUSICRNN_TUNEBOOK": str(home / "tunebook.sqlite"), **env}
+    try:
+        url, proc = start_app(env, home / "server.log")
+    except AppServerError as e:
+        pytest.fail(str(e))
+    try:
+        yield url
+    finally:
+        stop_app(proc)
