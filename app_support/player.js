@@ -367,7 +367,7 @@ function makePlayer(host, setStateValue) {
     v.play.disabled = !r.audio;
     v.toolbar.style.display = r.audio || r.svg ? "" : "none";  // nothing to play: only the problem shows
     drawFiles(r.files);
-    v.status.textContent = (r.summary || "") + (r.no_audio ? " · no audio: " + r.no_audio : "")
+    v.status.textContent = (r.summary || "") + (r.no_audio && !r.problem ? " · no audio: " + r.no_audio : "")
       + (r.timeline && !r.timeline.exact ? " · the cursor follows the bars as written" : "");
     const pr = r.problem;
     v.problem.textContent = pr ? (pr.line ? "line " + pr.line + (pr.column ? ", column " + pr.column : "") + ": " : "")

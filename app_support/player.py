@@ -51,7 +51,6 @@ def problem_of(res: dict | None, abc: str) -> dict | None:
         message = res["errors"].get("svg") or res["errors"].get("musicxml")
     if not message:
         return None
-    message = message.split("\nQ:", 1)[0]  # music21 quotes our bar markers: not the musician's text
     line = check.get("error_line")
     column = None
     lines = abc.split("\n")

@@ -3,12 +3,15 @@ left open, and whether it ends; `score` ranks a sampler's candidates."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 
 from musicrnn.music.music21_text import bar_lengths, durations_abc, parse_music21, voice_blocks
 from musicrnn.music.play_order import play_order
 from musicrnn.music.structure import Bar, Tune, check_size, parse_tune, tune_text
 from musicrnn.notation.meter import meter_length
+
+_MARKER = re.compile(r"\s*Q:1/4=1\d{6,}\s*")  # the bar-length markers of `durations_abc`
 
 
 @dataclass
@@ -166,7 +169,8 @@ def check_tune(abc: str, *, ended: bool | None = None) -> CheckReport:
         lengths, rep.notes = bar_lengths(tune, bars)
         rep.parses = True
     except Exception as e:  # music21 raises many types on bad ABC
-        rep.error = f"{type(e).__name__}: {e}"[:500]
+        # music21 quotes the text it read, bar-length markers (`Q:1/4=1000002`) and all: not the musician's
+        rep.error = _MARKER.sub(" ", f"{type(e).__name__}: {e}")[:500]
         line, text = _header_error_line(tune)
         if line is None:
             line, text = _locate_error(tune, bars)
