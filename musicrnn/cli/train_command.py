@@ -26,6 +26,9 @@ def add_commands(sub) -> None:
     t.add_argument("--windows", choices=["random", "tunes"], default=None,
                    help="random: windows anywhere in the joined tunes (default); tunes: whole tunes from their "
                         "start, long ones in --seq-len chunks with the state carried")
+    t.add_argument("--augment-keys", type=int, default=None, metavar="N",
+                   help="add N copies of every training tune transposed into other keys (0-11; default 0); "
+                        "the validation tunes stay as they are")
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
     t.add_argument("--init", default=None,
                    help="start from this checkpoint's weights and shape (fine-tuning), e.g. checkpoints/default")
@@ -71,7 +74,7 @@ def cmd_train(args) -> int:
                       epochs=args.epochs, max_steps=args.max_steps, patience=args.patience, device=args.device,
                       eval_every=args.eval_every, seed=args.seed, schedule=args.schedule,
                       tensorboard=args.tensorboard or None, val_fraction=args.val_fraction, init=args.init,
-                      windows=args.windows)
+                      windows=args.windows, augment_keys=args.augment_keys)
     try:
         model_cfg, cfg = configs_from_preset(args.preset, model_over, train_over)
     except ValueError as e:

@@ -15,6 +15,7 @@ import numpy as np
 
 from musicrnn.data.sources import RawCorpus, read_source, source_fingerprint
 from musicrnn.data.split import clean_corpus
+from musicrnn.data.transpose import AUGMENT_VERSION, key_copies
 from musicrnn.data.vocab import Vocab
 from musicrnn.errors import MusicRNNError
 from musicrnn.files import atomic_write_bytes, remove_partial_writes
@@ -65,9 +66,13 @@ def split_stream(stream: np.ndarray) -> list[np.ndarray]:
     return [stream[a:b] for a, b in zip(starts, ends)]
 
 
-def cache_folder(raw: RawCorpus, val_fraction: float = 0.05, keep_optional: bool = False) -> Path:
-    """Where the streams of this source content, split and cleaning version are cached."""
+def cache_folder(raw: RawCorpus, val_fraction: float = 0.05, keep_optional: bool = False,
+                 augment_keys: int = 0) -> Path:
+    """Where the streams of this source content, split, cleaning version and augmentation are cached (without
+    augmentation, the folder it always had)."""
     key = f"{source_fingerprint(raw)}-v{CACHE_VERSION}-{val_fraction}-{int(keep_optional)}"
+    if augment_keys:
+        key += f"-keys{augment_keys}.{AUGMENT_VERSION}"
     return cache_dir() / "prepared" / key
 
 
@@ -89,10 +94,27 @@ def _read_cache(folder: Path) -> Prepared | None:
     return Prepared(vocab, train, val, meta["description"], cached=True)
 
 
-def prepare(src="music21", val_fraction: float = 0.05, keep_optional: bool = False, use_cache: bool = True) -> Prepared:
-    """Load, clean, split and encode a source, reusing the cached arrays when the content is unchanged."""
+def augment_train(train: list[str], val: list[str], keys: int) -> tuple[list[str], dict]:
+    """The training tunes followed by `keys` copies of each in other keys (data/transpose.py), and what was added.
+
+    A copy that is the text of a validation tune (the corpus held the tune in that key too) is left out."""
+    avoid = set(val)
+    copies, refused = [], 0
+    for tune in train:
+        made = [c for c in key_copies(tune, keys) if c not in avoid]
+        refused += not made
+        copies += made
+    return train + copies, {"augment_keys": keys, "augment_copies": len(copies), "augment_refused": refused,
+                            "augment_chars": sum(len(c) for c in copies)}
+
+
+def prepare(src="music21", val_fraction: float = 0.05, keep_optional: bool = False, use_cache: bool = True,
+            augment_keys: int = 0) -> Prepared:
+    """Load, clean, split and encode a source, reusing the cached arrays when the content is unchanged.
+
+    `augment_keys` adds that many transposed copies of every training tune (never of the validation tunes)."""
     raw = read_source(src)
-    folder = cache_folder(raw, val_fraction, keep_optional)
+    folder = cache_folder(raw, val_fraction, keep_optional, augment_keys)
     if use_cache and (folder / META_FILE).exists():
         cached = _read_cache(folder)
         if cached is not None:
@@ -100,9 +122,13 @@ def prepare(src="music21", val_fraction: float = 0.05, keep_optional: bool = Fal
         remove_partial_writes(folder, (TRAIN_FILE, VAL_FILE, META_FILE), older_than_s=0)
     corpus = clean_corpus(raw, val_fraction, keep_optional)
     del raw
-    vocab = Vocab.from_texts(corpus.all_tunes)
-    train, val = vocab.encode_stream(corpus.train), vocab.encode_stream(corpus.val)
     description = corpus.describe()
+    train_tunes = corpus.train
+    if augment_keys:
+        train_tunes, added = augment_train(corpus.train, corpus.val, augment_keys)
+        description.update(added)
+    vocab = Vocab.from_texts(train_tunes + corpus.val)
+    train, val = vocab.encode_stream(train_tunes), vocab.encode_stream(corpus.val)
     if use_cache:
         try:
             folder.mkdir(parents=True, exist_ok=True)

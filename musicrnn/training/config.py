@@ -48,6 +48,7 @@ class TrainConfig(Settings):
     tensorboard: bool = False
     init: str | None = None  # start from this checkpoint's weights (fine-tuning); fresh optimizer and schedule
     windows: str = "random"  # "random" windows of the stream, or whole "tunes" from their start (batches.py)
+    augment_keys: int = 0  # transposed copies of each training tune, 0 to 11 (data/transpose.py)
 
     def __post_init__(self):
         for name, low in (("batch_size", 1), ("seq_len", 1), ("warmup_steps", 0), ("eval_every", 1),
@@ -55,6 +56,9 @@ class TrainConfig(Settings):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise OptionError(f"{name} {value!r}: must be a whole number of at least {low}")
+        if not isinstance(self.augment_keys, int) or isinstance(self.augment_keys, bool) \
+                or not 0 <= self.augment_keys <= 11:
+            raise OptionError(f"augment_keys {self.augment_keys!r}: must be a whole number from 0 to 11")
         if self.max_steps is not None and (not isinstance(self.max_steps, int) or self.max_steps < 1):
             raise OptionError(f"max_steps {self.max_steps!r}: must be a whole number of at least 1")
         for name, zero_ok, high in (("lr", False, 10), ("epochs", False, 1e6), ("weight_decay", True, 10),

@@ -149,7 +149,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
     random.seed(cfg.seed + rank)
     if world > 1 and not is_main:
         dist.barrier()  # rank 0 prepares (and caches) the data first; the others then read the cache
-    data = prepared or prepare(cfg.data, val_fraction=cfg.val_fraction)
+    data = prepared or prepare(cfg.data, val_fraction=cfg.val_fraction, augment_keys=cfg.augment_keys)
     if world > 1 and is_main:
         dist.barrier()
     if resume_ckpt is not None:
