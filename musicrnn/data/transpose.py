@@ -75,8 +75,8 @@ def transpose_exact(abc: str, semitones: int) -> str:
     if first_key is None:
         raise Untransposable("the tune has no K: line")
     for line in lines[:first_key]:
-        if re.search("[A-Ga-g]", line) and not line.lstrip().startswith("%") and not _ANY_FIELD.match(line):
-            raise Untransposable("music before the K: line")
+        if line.strip() and not line.lstrip().startswith("%") and not _ANY_FIELD.match(line):
+            raise Untransposable("a line before the K: line that is not a field")  # music21 reads it as music
     signature = key_signature(lines[first_key].split(":", 1)[1])
     t = Interval.for_key(signature, semitones)
     out = lines[:first_key]
