@@ -32,7 +32,7 @@ STATUS_BADGE = {"running": ":blue-badge[:material/play_arrow: running]",
                 "failed": ":red-badge[:material/error: failed]",
                 "damaged": ":red-badge[:material/broken_image: damaged]"}
 MODEL_FIELDS = ("cell", "embedding_dim", "hidden_size", "layers", "dropout")
-TRAIN_FIELDS = ("batch_size", "seq_len", "lr", "epochs", "patience", "max_steps", "windows")
+TRAIN_FIELDS = ("batch_size", "seq_len", "lr", "epochs", "patience", "max_steps", "windows", "augment_keys")
 WINDOWS = {"random": "random windows", "tunes": "whole tunes"}
 
 
@@ -90,13 +90,16 @@ with st.expander("New training run", expanded=MANAGER and not any(r.active for r
     t5.number_input("Patience", 0, 100, key="tr_patience",
                     help="Validations without improvement before stopping early; 0: never.")
     t6.number_input("Max steps", 0, 10_000_000, key="tr_max_steps", help="0: train for the epochs above.")
-    d1, d3, d2 = st.columns([1, 1, 2])
+    d1, d3, d4, d2 = st.columns([1, 1, 1, 2])
     devices = ["auto", "cpu"] + (["cuda"] if dev_kind == "cuda" else []) + (["mps"] if dev_kind == "mps" else [])
     device = d1.selectbox("Device", devices, key="tr_device",
                           format_func=lambda d: f"auto: {dev_label}" if d == "auto" else d)
     d3.selectbox("Windows", list(WINDOWS), key="tr_windows", format_func=WINDOWS.get,
                  help="random: windows anywhere in the joined tunes. whole tunes: each tune read from its start "
                       "(long ones in Window-sized chunks, the state carried), as the studio samples them.")
+    d4.number_input("Key copies", 0, 11, key="tr_augment_keys",
+                    help="Copies of each training tune transposed into other keys (0: none). The validation "
+                         "tunes stay as written.")
     name = d2.text_input("Run name", key="tr_name", placeholder=run_folder.new_run_name(),
                          help=f"A folder under {md_escape(str(run_folder.runs_root()))}")
     if st.button("Start training", type="primary", icon=":material/play_arrow:", key="tr_start",

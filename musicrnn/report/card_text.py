@@ -69,6 +69,16 @@ def _dance_row(v: dict) -> str:
             f"tunes) | {d['bpc']:.3f} |\n")
 
 
+def augmentation(d: dict) -> str:
+    """The card's line about key augmentation (`train --augment-keys`), or nothing when there was none."""
+    if not d.get("augment_keys"):
+        return ""
+    return (f"- Key augmentation: {d['augment_keys']} transposed copies of each training tune "
+            f"(`--augment-keys {d['augment_keys']}`; {d.get('augment_copies', 0):,} copies, "
+            f"{d.get('augment_refused', 0):,} refused, {d.get('augment_chars', 0):,} characters); "
+            "the validation tunes as written.\n")
+
+
 def render_readme(card: dict) -> str:
     """The human-readable card; every number comes from card.json."""
     m, t, v, mu, sp, d = card["model"], card["training"], card["validation"], card["music"], card["speed"], card["data"]
@@ -104,7 +114,7 @@ removed {sum(cl['fields_dropped'].values()):,}
 changes: {json.dumps(cl['changed'])}.
 - Split: {d['split']} (by a hash of each tune's content): {d['train_tunes']:,} training tunes
   ({d['train_chars']:,} characters), {d['val_tunes']:,} validation tunes ({d['val_chars']:,} characters).
-
+{augmentation(d)}
 ## Training
 ```bash
 {t['command']}

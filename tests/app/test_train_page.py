@@ -68,6 +68,17 @@ def test_whole_tune_windows_reach_the_run(app_env, small_abc_corpus):
     assert run["status"] == "finished" and run["config"]["windows"] == "tunes"
 
 
+def test_key_copies_reach_the_run(app_env, small_abc_corpus):
+    at = new_app("train")
+    assert at.number_input(key="tr_augment_keys").value == 0
+    start_run(at, small_abc_corpus, "keys", 8, augment_keys=1)
+    folder = app_env["runs"] / "keys"
+    assert training_jobs().wait(folder, timeout=120)
+    run = json.loads((folder / "run.json").read_text())
+    assert run["status"] == "finished" and run["config"]["augment_keys"] == 1
+    assert run["data"]["augment_copies"] > 0  # every training tune once more, in another key
+
+
 def test_second_start_is_refused_and_stop_keeps_checkpoints(app_env, small_abc_corpus):
     at = new_app("train")
     start_run(at, small_abc_corpus, "long", 100_000)
