@@ -56,7 +56,7 @@ def _bar_length_ok(tune: Tune, bars: list[Bar], i: int) -> bool | None:
         lengths, _ = bar_lengths(tune, bars)
     except Exception:
         return None
-    want = meter_length(bars[i].state.get("M", tune.header.get("M")))
+    want = meter_length(tune.meter_at(bars[i]))
     if want is None or lengths[i] is None:
         return None
     return lengths[i] == want

@@ -69,10 +69,10 @@ def _check_engravable(abc: str, label: str) -> None:
         raise RenderError(f"{label} lasts {float(total):,.0f} quarter notes, more than the "
                           f"{MAX_ENGRAVE_QUARTERS:,.0f} engraved")
     for b, got in zip(bars, lengths):
-        want = meter_length(b.state.get("M", tune.header.get("M")))
+        want = meter_length(tune.meter_at(b))
         if got is not None and want and got > MAX_BAR_RATIO * want:
             raise RenderError(f"{label}: the bar on line {b.line} is {float(got / want):,.0f} "
-                              f"bars of {b.state.get('M', tune.header.get('M'))} long; "
+                              f"bars of {tune.meter_at(b)} long; "
                               "not engraved")
 
 

@@ -89,6 +89,10 @@ class Tune:
     def title(self) -> str | None:
         return self.header.get("T")
 
+    def meter_at(self, bar: Bar) -> str | None:
+        """The meter (`M:` value) in effect in `bar`: its own inline or body field, else the header's."""
+        return bar.state.get("M", self.header.get("M"))
+
     def main_bars(self) -> list[Bar]:
         """Bars with notes of the first voice."""
         for bars in self.voices.values():

@@ -30,7 +30,7 @@ class Layout:
     times in quarter notes from the start of their bar."""
 
     bars: list[str] = field(default_factory=list)  # SVG id of each bar (measure)
-    labels: list[str] = field(default_factory=list)  # its number (a pickup bar is 0, the first full bar 1)
+    labels: list[str] = field(default_factory=list)  # its number as engraved (`score.py`: a pickup is bar 0)
     lengths: list[float] = field(default_factory=list)  # quarter notes each bar lasts
     notes: list[dict] = field(default_factory=list)  # {"ids", "bar", "at", "dur"}: notes sounding together
 
@@ -116,7 +116,7 @@ def measure_lengths(tune: Tune, bars: list[Bar]) -> list[list[float]] | None:
     for b, got in zip(bars, lengths):
         if got is None:
             return None
-        want = meter_length(b.state.get("M", tune.header.get("M")))
+        want = meter_length(tune.meter_at(b))
         out.append([float(want) * 4, float(got - want) * 4] if want and got > want else [float(got) * 4])
     return out
 
@@ -140,10 +140,7 @@ def timeline_for(abc: str, layout: Layout, *, bpm: float, swing: float = 0.0) ->
         for k, parts in zip(music, per_bar):
             measures[k] = list(range(at, at + len(parts)))
             at += len(parts)
-        lengths = [q for parts in per_bar for q in parts]
-        want = meter_length(bars[music[0]].state.get("M", tune.header.get("M")))
-        first = 0 if want and lengths and lengths[0] < float(want) * 4 else 1  # a pickup bar is bar 0
-        layout = Layout(layout.bars, [str(k + first) for k in range(len(lengths))], lengths, layout.notes)
+        layout = Layout(layout.bars, layout.labels, [q for parts in per_bar for q in parts], layout.notes)
         order = [m for k in play_order(bars) for m in measures.get(k, [])]
     else:
         order = list(range(len(layout.bars)))
