@@ -70,6 +70,12 @@ export function noteAt(events, t) {
   return -1;
 }
 
+// A problem as the page says it: "line 6, column 12: message".
+function problemText(pr) {
+  if (!pr) return "";
+  return (pr.line ? "line " + pr.line + (pr.column ? ", column " + pr.column : "") + ": " : "") + pr.message;
+}
+
 function playedBarAt(bars, t) {
   for (let i = 0; i < bars.length; i++) if (bars[i][0] <= t && t < bars[i][1]) return i;
   return bars.length ? bars.length - 1 : -1;
@@ -369,9 +375,7 @@ function makePlayer(host, setStateValue) {
     drawFiles(r.files);
     v.status.textContent = (r.summary || "") + (r.no_audio && !r.problem ? " · no audio: " + r.no_audio : "")
       + (r.timeline && !r.timeline.exact ? " · the cursor follows the bars as written" : "");
-    const pr = r.problem;
-    v.problem.textContent = pr ? (pr.line ? "line " + pr.line + (pr.column ? ", column " + pr.column : "") + ": " : "")
-      + pr.message : "";
+    v.problem.textContent = problemText(r.problem);
     show(v.audio.currentTime || 0);
   }
 
@@ -403,11 +407,7 @@ function makePlayer(host, setStateValue) {
       if (id !== st.inflight) return;  // a newer edit is on its way
       if (!r.ok) { v.problem.textContent = doc.error || ("HTTP " + r.status); return; }
       if (doc.svg && !doc.problem) showRender(doc);
-      else {
-        const pr = doc.problem;
-        v.problem.textContent = pr ? (pr.line ? "line " + pr.line + (pr.column ? ", column " + pr.column : "") + ": " : "")
-          + pr.message : "This text cannot be drawn; the last good score stays.";
-      }
+      else v.problem.textContent = problemText(doc.problem) || "This text cannot be drawn; the last good score stays.";
       v.root.setAttribute("data-rendered", String(id));
     } catch (e) {
       if (id === st.inflight) v.problem.textContent = "Cannot reach the server to render: " + e.message;

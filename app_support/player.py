@@ -21,7 +21,7 @@ from musicrnn.notation.fields import header_value
 
 MEDIA_PATH = "api/media"  # relative to the app's root, like the live view's routes
 RENDER_PATH = "api/render"
-#: What a render answer tells the page about the files it can download.
+#: The files a render offers for download (`api/media/<key>/<format>`), by format, with their extension.
 FILES = {"midi": "mid", "musicxml": "musicxml", "wav-full": "wav"}
 
 _component = st.components.v2.component(
@@ -30,9 +30,10 @@ _component = st.components.v2.component(
 
 def beats_per_bar(abc: str) -> int:
     """Clicks in a one-bar count-in: the meter's beats (6/8 is two dotted quarters, 9/8 three)."""
-    m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", header_value(abc, "M") or "")
+    meter = (header_value(abc, "M") or "").strip()
+    m = re.fullmatch(r"(\d+)\s*/\s*(\d+)", meter)
     if not m:
-        return 4 if (header_value(abc, "M") or "").strip() in ("C", "") else 2
+        return 4 if meter in ("C", "") else 2
     num, den = int(m.group(1)), int(m.group(2))
     if den >= 8 and num % 3 == 0 and num > 3:
         return num // 3
@@ -88,13 +89,18 @@ def payload(res: dict, abc: str) -> dict:
             "no_audio": None if data.get("wav") else (res["errors"].get("wav") or res["errors"].get("midi"))}
 
 
+def refused(e: MusicRNNError) -> dict:
+    """What the player draws for a tune the renderers refuse (too long, bad options): only the problem."""
+    return {"key": None, "svg": None, "timeline": None, "audio": None, "files": {},
+            "problem": {"message": str(e)[:400], "line": None, "column": None}, "summary": "", "no_audio": None}
+
+
 def render_payload(abc: str, playback: dict, ended: bool | None, page_width: int | None = None) -> dict:
-    """`payload` of a fresh or cached render; a refused tune (too long, bad options) is a problem, not a raise."""
+    """`payload` of a fresh or cached render; a refused tune is a problem, not a raise."""
     try:
         return payload(render_tune(abc, ended=ended, page_width=page_width, **playback), abc)
     except MusicRNNError as e:
-        return {"key": None, "svg": None, "timeline": None, "audio": None, "files": {},
-                "problem": {"message": str(e)[:400], "line": None, "column": None}, "summary": "", "no_audio": None}
+        return refused(e)
 
 
 def player(abc: str, key: str, *, playback: dict | None = None, ended: bool | None = None, editable: bool = True,
@@ -109,8 +115,8 @@ def player(abc: str, key: str, *, playback: dict | None = None, ended: bool | No
     try:
         res = render_tune(abc, ended=ended, **playback)
         shown = payload(res, abc)
-    except MusicRNNError:
-        res, shown = None, render_payload(abc, playback, ended)
+    except MusicRNNError as e:
+        res, shown = None, refused(e)
     _component(
         key=f"{key}_player",
         data={**shown, "id": key, "abc": abc, "revision": st.session_state.get(f"{key}_revision", 0),

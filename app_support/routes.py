@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from app_support.live import LiveDocuments
 from app_support.media import cached_render
-from app_support.player import MEDIA_PATH, RENDER_PATH, render_payload
+from app_support.player import FILES, MEDIA_PATH, RENDER_PATH, render_payload
 from musicrnn.files import safe_name
 from musicrnn.music.isolated import midi_to_wav
 from musicrnn.music.structure import MAX_ABC_CHARS
@@ -88,7 +88,7 @@ async def render(request: Request) -> Response:
 
 _MEDIA_TYPES = {"wav": "audio/wav", "midi": "audio/midi", "musicxml": "application/vnd.recordare.musicxml+xml",
                 "wav-full": "audio/wav"}
-_EXTENSIONS = {"wav": "wav", "midi": "mid", "musicxml": "musicxml", "wav-full": "wav"}
+_EXTENSIONS = {"wav": "wav", **FILES}  # the page's audio, and the downloads
 
 
 async def media(request: Request) -> Response:

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers.app import ROOT
 from tests.helpers.appserver import (
     READY,
     AppServerError,
     chromium,
     need_browser,
+    screenshot_folder,
     settle,
     start_app,
     stop_app,
@@ -26,9 +26,6 @@ from tests.helpers.appserver import (
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-# Screenshots of each page go to $MUSICRNN_SCREENSHOTS (`MUSICRNN_SCREENSHOTS=docs pytest -m browser` refreshes
-# the committed ones); otherwise to a temporary folder, so a test run leaves the working tree clean.
-SHOTS = os.environ.get("MUSICRNN_SCREENSHOTS")
 PLAYER = '[data-testid="musicrnn-player"]'
 AUDIO_READY = "() => { const a = document.querySelector('[data-testid=musicrnn-player] audio'); " \
               "return !!a && a.readyState >= 1; }"
@@ -65,10 +62,7 @@ def open_page(browser, server, path="", height=1000):
 
 
 def shot(page, server, name):
-    folder = Path(SHOTS) if SHOTS else server["home"] / "screenshots"
-    if not folder.is_absolute():
-        folder = ROOT / folder
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = screenshot_folder(server["home"])
     page.wait_for_timeout(500)
     page.screenshot(path=str(folder / f"screenshot-{name}.png"))
     assert (folder / f"screenshot-{name}.png").stat().st_size > 10_000

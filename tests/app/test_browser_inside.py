@@ -4,16 +4,11 @@ handlers sets nothing), a click on a character moves the next-character view the
 The screenshot goes to $MUSICRNN_SCREENSHOTS (`MUSICRNN_SCREENSHOTS=docs` refreshes docs/inside.png)."""
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
-from tests.helpers.app import ROOT
-from tests.helpers.appserver import READY, app_at, chromium, need_browser, settle
+from tests.helpers.appserver import READY, app_at, chromium, need_browser, screenshot_folder, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-SHOTS = os.environ.get("MUSICRNN_SCREENSHOTS")
 SHADED = '[data-testid="musicrnn-shaded-text"]'
 CHART = '[data-testid="stPlotlyChart"] .js-plotly-plot'
 HOSTILE = ('X:1\nT:<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">\n'
@@ -114,10 +109,7 @@ def test_a_pasted_tune_is_shaded_and_a_click_moves_the_next_character_view(brows
 
 def shot(page, server, name):
     """The page from the Surprise heading to the bottom of the next-character charts."""
-    folder = Path(SHOTS) if SHOTS else server["home"] / "shots"
-    if not folder.is_absolute():
-        folder = ROOT / folder
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = screenshot_folder(server["home"])
     page.wait_for_timeout(1500)
     top = page.get_by_role("heading", name="Surprise").bounding_box()
     bottom = page.locator('[data-testid="stPlotlyChart"]').nth(1).bounding_box()

@@ -4,17 +4,14 @@ pitch, an edit re-renders without a Streamlit rerun, and the studio fits a phone
 $MUSICRNN_SCREENSHOTS (`MUSICRNN_SCREENSHOTS=docs` refreshes the committed ones)."""
 from __future__ import annotations
 
-import os
 import time
-from pathlib import Path
 
 import pytest
 
 from musicrnn.tunebook import Tunebook
-from tests.helpers.appserver import READY, app_at, chromium, need_browser, settle
+from tests.helpers.appserver import READY, app_at, chromium, need_browser, screenshot_folder, settle
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-SHOTS = os.environ.get("MUSICRNN_SCREENSHOTS")
 PLAYER = '[data-testid="musicrnn-player"]'
 REPEATS = "X:1\nT:Repeats\nL:1/4\nM:4/4\nK:C\n|:C D:|1E F:|2G A|]\n"
 SIXTEEN = ("X:1\nT:Sixteen bars\nL:1/8\nM:4/4\nK:D\n"
@@ -61,8 +58,7 @@ def browser(server):
 
 
 def shot(page, server, name):
-    folder = Path(SHOTS) if SHOTS else server["home"] / "shots"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = screenshot_folder(server["home"])
     page.screenshot(path=str(folder / f"{name}.png"))
 
 

@@ -114,3 +114,13 @@ def app_at(home: Path, **env):
         yield url
     finally:
         stop_app(proc)
+
+
+def screenshot_folder(home: Path) -> Path:
+    """Where a browser test's screenshots go: $MUSICRNN_SCREENSHOTS (relative to the repository;
+    `MUSICRNN_SCREENSHOTS=docs` refreshes the committed ones), else a folder of the test's own `home`, so a
+    test run leaves the working tree clean."""
+    shots = os.environ.get("MUSICRNN_SCREENSHOTS")
+    folder = ROOT / shots if shots else home / "screenshots"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
