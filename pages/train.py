@@ -31,7 +31,7 @@ STATUS_BADGE = {"running": ":blue-badge[:material/play_arrow: running]",
                 "interrupted": ":orange-badge[:material/pause: interrupted]",
                 "failed": ":red-badge[:material/error: failed]",
                 "damaged": ":red-badge[:material/broken_image: damaged]"}
-MODEL_FIELDS = ("cell", "embedding_dim", "hidden_size", "layers", "dropout")
+MODEL_FIELDS = ("cell", "embedding_dim", "hidden_size", "layers", "dropout", "key_context", "bar_context")
 TRAIN_FIELDS = ("batch_size", "seq_len", "lr", "epochs", "patience", "max_steps", "windows", "augment_keys")
 WINDOWS = {"random": "random windows", "tunes": "whole tunes"}
 
@@ -76,12 +76,18 @@ with st.expander("New training run", expanded=MANAGER and not any(r.active for r
     c2.segmented_control("Preset", ["tiny", "cpu", "gpu"], key="tr_preset", on_change=apply_preset, required=True,
                          help="tiny: a minute, for trying things. cpu: a useful model in about an hour on 2 cores. "
                               "gpu: the full-size model.")
-    m1, m2, m3, m4, m5 = st.columns(5)
+    m1, m2, m3, m4, m5, m6 = st.columns(6)
     m1.selectbox("Cell", ["lstm", "gru"], key="tr_cell")
     m2.number_input("Embedding", 4, 2048, key="tr_embedding_dim", step=16)
     m3.number_input("Hidden", 8, 4096, key="tr_hidden_size", step=64)
     m4.number_input("Layers", 1, 6, key="tr_layers")
     m5.number_input("Dropout", 0.0, 0.9, key="tr_dropout", step=0.05, format="%.2f")
+    m6.checkbox("Key input", key="tr_key_context",
+                help="Also tell the network the key in force at each character (read from the K: lines), so it "
+                     "need not remember it to end a tune on its final.")
+    m6.checkbox("Bar input", key="tr_bar_context",
+                help="Also tell the network which bar of the part each character stands in (counted from the "
+                     "bar lines; a repeat or double bar starts a part), so it need not count bars to end a part.")
     t1, t2, t3, t4, t5, t6 = st.columns(6)
     t1.number_input("Batch", 1, 4096, key="tr_batch_size")
     t2.number_input("Window", 8, 4096, key="tr_seq_len", help="Characters per training window (seq_len).")

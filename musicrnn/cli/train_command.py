@@ -29,6 +29,12 @@ def add_commands(sub) -> None:
     t.add_argument("--augment-keys", type=int, default=None, metavar="N",
                    help="add N copies of every training tune transposed into other keys (0-11; default 0); "
                         "the validation tunes stay as they are")
+    t.add_argument("--key-context", action="store_true",
+                   help="also give the model the key in force at each character (read from the K: lines), so "
+                        "it need not remember it; with --init, new context inputs start at zero")
+    t.add_argument("--bar-context", action="store_true",
+                   help="also give the model the bar of the part each character stands in (counted from the bar "
+                        "lines; a repeat or double bar starts a part), so it need not count them")
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
     t.add_argument("--init", default=None,
                    help="start from this checkpoint's weights and shape (fine-tuning), e.g. checkpoints/default")
@@ -69,7 +75,8 @@ def cmd_train(args) -> int:
     from musicrnn.training.loop import train
 
     model_over = dict(cell=args.cell, embedding_dim=args.embedding_dim, hidden_size=args.hidden_size,
-                      layers=args.layers, dropout=args.dropout)
+                      layers=args.layers, dropout=args.dropout, key_context=args.key_context or None,
+                      bar_context=args.bar_context or None)
     train_over = dict(data=args.data, out=args.out, batch_size=args.batch_size, seq_len=args.seq_len, lr=args.lr,
                       epochs=args.epochs, max_steps=args.max_steps, patience=args.patience, device=args.device,
                       eval_every=args.eval_every, seed=args.seed, schedule=args.schedule,

@@ -27,6 +27,7 @@ class Batch:
     x: torch.Tensor  # (batch, time) input ids
     y: torch.Tensor  # (batch, time) target ids, IGNORE where padded
     fresh: bool  # start from a zero state (else carry the previous batch's state)
+    context: torch.Tensor | None = None  # (batch, time, 3) context codes at each input (data/context.py)
 
 
 def pad_tunes(tunes: list[np.ndarray], width: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -43,11 +44,22 @@ def pad_tunes(tunes: list[np.ndarray], width: int | None = None) -> tuple[torch.
     return x, y
 
 
+def pad_context(codes: list[np.ndarray], width: int) -> torch.Tensor:
+    """The context codes of `pad_tunes`'s inputs, from each tune's codes ((len, 3), aligned with its ids): the
+    leading `<eos>` and the padding have none."""
+    out = torch.zeros(len(codes), width, codes[0].shape[-1], dtype=torch.long)
+    for r, k in enumerate(codes):
+        out[r, 1 : len(k)] = torch.from_numpy(np.asarray(k[:-1], dtype=np.int64))
+    return out
+
+
 class RandomWindows:
     """`batch_size` windows of `seq_len` + 1 characters at random offsets of the stream."""
 
-    def __init__(self, stream: np.ndarray, seq_len: int, batch_size: int, gen: torch.Generator, world: int = 1):
+    def __init__(self, stream: np.ndarray, seq_len: int, batch_size: int, gen: torch.Generator, world: int = 1,
+                 context: np.ndarray | None = None):
         self.stream = torch.from_numpy(stream.astype(np.int64))
+        self.context = None if context is None else torch.from_numpy(context.astype(np.int64))
         self.range = len(self.stream) - seq_len - 1
         self.window = torch.arange(seq_len + 1)
         self.batch_size, self.gen = batch_size, gen
@@ -56,7 +68,7 @@ class RandomWindows:
     def next(self) -> Batch:
         idx = torch.randint(0, self.range, (self.batch_size, 1), generator=self.gen) + self.window
         b = self.stream[idx]
-        return Batch(b[:, :-1], b[:, 1:], True)
+        return Batch(b[:, :-1], b[:, 1:], True, None if self.context is None else self.context[idx[:, :-1]])
 
     def state_dict(self) -> dict:
         return {}  # the position is the generator's state, saved with the checkpoint's RNG
@@ -76,8 +88,9 @@ class TuneChunks:
     """
 
     def __init__(self, stream: np.ndarray, seq_len: int, batch_size: int, *, seed: int, rank: int = 0,
-                 world: int = 1):
+                 world: int = 1, context: np.ndarray | None = None):
         self.tunes = [t.astype(np.int64) for t in split_stream(stream)]
+        self.context = None if context is None else np.split(context, np.cumsum([len(t) for t in self.tunes])[:-1])
         if not self.tunes:
             raise ValueError("no complete tune (ending in <eos>) in the training stream")
         self.lengths = np.array([len(t) for t in self.tunes])
@@ -85,7 +98,7 @@ class TuneChunks:
         self.epoch, self.group, self.chunk = 0, 0, 0
         self._plan = self._make_plan(0)
         self.steps_per_epoch = sum(self._chunks(g) for g in self._plan)
-        self._rows: tuple[torch.Tensor, torch.Tensor] | None = None
+        self._rows: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None] | None = None
 
     def _make_plan(self, epoch: int) -> list[np.ndarray]:
         rng = np.random.default_rng([self.seed, epoch])
@@ -107,14 +120,17 @@ class TuneChunks:
     def _load_group(self) -> None:
         group = self._plan[self.group]
         mine = group[self.rank :: self.world]
-        self._rows = pad_tunes([self.tunes[i] for i in mine], width=int(self.lengths[group].max()))
+        width = int(self.lengths[group].max())
+        context = None if self.context is None else pad_context([self.context[i] for i in mine], width)
+        self._rows = (*pad_tunes([self.tunes[i] for i in mine], width=width), context)
 
     def next(self) -> Batch:
         if self._rows is None:
             self._load_group()
-        x, y = self._rows
+        x, y, context = self._rows
         a = self.chunk * self.seq_len
-        batch = Batch(x[:, a : a + self.seq_len], y[:, a : a + self.seq_len], self.chunk == 0)
+        batch = Batch(x[:, a : a + self.seq_len], y[:, a : a + self.seq_len], self.chunk == 0,
+                      None if context is None else context[:, a : a + self.seq_len])
         self.chunk += 1
         if self.chunk * self.seq_len >= x.size(1):
             self._advance()
@@ -140,9 +156,11 @@ class TuneChunks:
 
 
 def make_batches(mode: str, stream: np.ndarray, *, seq_len: int, batch_size: int, gen: torch.Generator,
-                 seed: int, rank: int = 0, world: int = 1):
+                 seed: int, rank: int = 0, world: int = 1, context: np.ndarray | None = None):
+    """Batches of `stream` in `mode`; with `context` (the stream's context codes, `ContextReader.stream`) each
+    batch carries the codes of its inputs."""
     if mode == "random":
-        return RandomWindows(stream, seq_len, batch_size, gen, world)
+        return RandomWindows(stream, seq_len, batch_size, gen, world, context)
     if mode == "tunes":
-        return TuneChunks(stream, seq_len, batch_size, seed=seed, rank=rank, world=world)
+        return TuneChunks(stream, seq_len, batch_size, seed=seed, rank=rank, world=world, context=context)
     raise ValueError(f"unknown window mode {mode!r}; choose one of {', '.join(MODES)}")

@@ -71,6 +71,12 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
     ids = torch.cat([torch.zeros(n, 1, dtype=torch.long, device=device), ids], dim=1)
     logits, state = model(ids)
     logits = logits[:, -1]
+    trackers = None
+    if model.context_reader is not None:  # every row reads the same prime; each then follows its own text
+        trackers = [model.context_reader.tracker() for _ in range(n)]
+        for tr in trackers:
+            for i in ids[0].tolist():
+                tr.feed(i)
     out = torch.zeros(n, max_chars, dtype=torch.long, device=device)
     done = torch.zeros(n, dtype=torch.bool, device=device)
     steps = max_chars
@@ -83,7 +89,10 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
         if stop_at_eos and t % 16 == 15 and bool(done.all()):
             steps = t + 1
             break
-        logits, state = model.step(nxt, state)
+        context = None
+        if trackers is not None:  # reading the context is text work: it needs this step's characters on the host
+            context = torch.tensor([tr.feed(i) for tr, i in zip(trackers, nxt.tolist())], device=device)
+        logits, state = model.step(nxt, state, context)
     model.train(was_training)
     rows = out[:, :steps].cpu().tolist()
     result = []

@@ -37,11 +37,16 @@ def score_stream(model: CharRNN, stream: np.ndarray, *, lanes: int = 32, chunk: 
     per = (len(data) - 1) // lanes
     x_all = data[: lanes * per].view(lanes, per).to(device)
     y_all = data[1 : lanes * per + 1].view(lanes, per).to(device)
+    context_all = None
+    if model.context_reader is not None:  # lanes start mid-tune: read the context from the whole stream
+        codes = torch.from_numpy(model.context_reader.stream(data[: lanes * per].numpy()))
+        context_all = codes.view(lanes, per, -1).to(device)
     state, loss_sum, correct, count = None, 0.0, 0, 0
     for a in range(0, per, chunk):
         x, y = x_all[:, a : a + chunk], y_all[:, a : a + chunk]
+        context = None if context_all is None else context_all[:, a : a + chunk]
         with autocast(device):
-            logits, state = model(x, state)
+            logits, state = model(x, state, context)
         logits = logits.float()
         loss_sum += F.cross_entropy(logits.reshape(-1, logits.size(-1)), y.reshape(-1), reduction="sum").item()
         correct += (logits.argmax(-1) == y).sum().item()

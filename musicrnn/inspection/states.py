@@ -46,7 +46,7 @@ def run_layers(model: CharRNN, x: torch.Tensor) -> tuple[torch.Tensor, torch.Ten
     layers, kinds, hidden): states[:, t] is the state after reading x[:, t], logits[:, t] the prediction of the
     character after it. In eval mode (no dropout between layers) this is `CharRNN.forward`, to float rounding."""
     cfg = model.cfg
-    inp = model.embed(x)
+    inp = model.inputs(x)
     per_layer = []
     for k in range(cfg.layers):
         w = layer_weights(model, k)

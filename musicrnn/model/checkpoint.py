@@ -99,7 +99,7 @@ def _checked_config(p: Path, ckpt: dict) -> dict:
         raise CheckpointError(f"{p}: its config has vocab_size {cfg.vocab_size}, its vocabulary "
                               f"{len(vocab)} characters")
     with torch.device("meta"):  # the shapes the config needs, without allocating them
-        wanted = {k: tuple(v.shape) for k, v in CharRNN(cfg).state_dict().items()}
+        wanted = {k: tuple(v.shape) for k, v in CharRNN(cfg, vocab).state_dict().items()}
     state = ckpt["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{p}: its weights are not a dict of tensors")
@@ -119,6 +119,6 @@ def _checked_config(p: Path, ckpt: dict) -> dict:
 def load_model(path=None, device: torch.device | str = "cpu") -> tuple[CharRNN, Vocab, dict]:
     """Rebuild the model from a checkpoint (checked by `load_checkpoint`), in eval mode on `device`."""
     ckpt = load_checkpoint(path)
-    model = CharRNN(ModelConfig.from_dict(ckpt["model_config"]))
+    model = CharRNN(ModelConfig.from_dict(ckpt["model_config"]), ckpt["vocab"])
     model.load_state_dict(ckpt["state_dict"])
     return model.to(device).eval(), Vocab(ckpt["vocab"]), ckpt

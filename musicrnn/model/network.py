@@ -6,6 +6,7 @@ from dataclasses import asdict, dataclass
 import torch
 from torch import nn
 
+from musicrnn.data.context import BARS, SIGNATURES, TONICS, ContextReader
 from musicrnn.records import settings_from_dict
 
 
@@ -29,6 +30,8 @@ class ModelConfig(Settings):
     hidden_size: int = 512
     layers: int = 2
     dropout: float = 0.3
+    key_context: bool = False  # also read the key in force at each step (data/context.py)
+    bar_context: bool = False  # also read the bar of the part at each step (data/context.py)
 
     def __post_init__(self):
         if self.cell not in ("lstm", "gru"):
@@ -40,13 +43,34 @@ class ModelConfig(Settings):
             raise ValueError(f"dropout must be in [0, 1), not {self.dropout}")
 
 
-class CharRNN(nn.Module):
-    """Character-level recurrent language model; `forward` returns logits and the new recurrent state."""
+#: Which column of the context codes each context input reads.
+CONTEXT_COLUMN = {"key_tonic": 0, "key_signature": 1, "bar_count": 2}
 
-    def __init__(self, cfg: ModelConfig):
+
+class CharRNN(nn.Module):
+    """Character-level recurrent language model; `forward` returns logits and the new recurrent state.
+
+    With `cfg.key_context`, each step's input is the character's embedding plus embeddings of the key in force
+    (tonic and signature); with `cfg.bar_context`, plus one of the bar of the part it stands in. Both are read
+    from the text by `ContextReader`, which needs the vocabulary's `tokens`. They start at zero, so a model
+    fine-tuned from one without them starts out computing exactly what it did.
+    """
+
+    def __init__(self, cfg: ModelConfig, tokens: list[str] | None = None):
         super().__init__()
         self.cfg = cfg
         self.embed = nn.Embedding(cfg.vocab_size, cfg.embedding_dim)
+        self.context_reader = None
+        if cfg.key_context or cfg.bar_context:
+            if tokens is None or len(tokens) != cfg.vocab_size:
+                raise ValueError("a model with context inputs needs its vocabulary's tokens")
+            self.context_reader = ContextReader(tokens)
+        tables = ((("key_tonic", TONICS), ("key_signature", SIGNATURES)) if cfg.key_context else ()) + \
+            ((("bar_count", BARS),) if cfg.bar_context else ())
+        self.context_inputs = [(name, CONTEXT_COLUMN[name]) for name, _ in tables]
+        for name, size in tables:
+            setattr(self, name, nn.Embedding(size, cfg.embedding_dim))
+            nn.init.zeros_(getattr(self, name).weight)
         rnn = nn.LSTM if cfg.cell == "lstm" else nn.GRU
         self.rnn = rnn(
             cfg.embedding_dim, cfg.hidden_size, num_layers=cfg.layers, batch_first=True,
@@ -55,18 +79,37 @@ class CharRNN(nn.Module):
         self.drop = nn.Dropout(cfg.dropout)
         self.head = nn.Linear(cfg.hidden_size, cfg.vocab_size)
 
-    def forward(self, x: torch.Tensor, state=None):
-        """x: (batch, time) ids → logits (batch, time, vocab), state."""
-        h, state = self.rnn(self.embed(x), state)
+    def inputs(self, x: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+        """The first layer's input for ids x (batch, time) or (batch,). `context` (x's shape + (3,)) holds the
+        codes in force at each id (`ContextReader`); None reads them from x, each row from its start (right only
+        for rows that start a tune, or follow an `<eos>`, from a fresh state). Ignored by a model without
+        context inputs."""
+        e = self.embed(x)
+        if self.context_reader is None:
+            return e
+        if context is None:
+            rows = x.detach().cpu().numpy().reshape(x.size(0), -1)
+            context = torch.from_numpy(self.context_reader.rows(rows)).view(*x.shape, 3).to(x.device)
+        for name, column in self.context_inputs:
+            e = e + getattr(self, name)(context[..., column])
+        return e
+
+    def forward(self, x: torch.Tensor, state=None, context: torch.Tensor | None = None):
+        """x: (batch, time) ids → logits (batch, time, vocab), state. `context`: see `inputs`; pass it whenever
+        `state` carries on from an earlier chunk of the same tunes."""
+        h, state = self.rnn(self.inputs(x, context), state)
         return self.head(self.drop(h)), state
 
-    def step(self, ids: torch.Tensor, state=None):
-        """One time step for a batch of ids (batch,) → logits (batch, vocab), state; inference only.
+    def step(self, ids: torch.Tensor, state=None, context: torch.Tensor | None = None):
+        """One time step for a batch of ids (batch,) → logits (batch, vocab), state; inference only. A model
+        with context inputs needs `context` (batch, 3), the codes in force after each id (`ContextTracker`).
 
         Same weights and state layout as `forward`, but cell by cell: on the CPU, nn.LSTM's oneDNN path costs
         ~10 ms per single-step call against ~0.1 ms here, and sampling makes one call per character.
         """
-        x = self.embed(ids)
+        if self.context_reader is not None and context is None:
+            raise ValueError("a model with context inputs needs the context codes in force at each step")
+        x = self.inputs(ids, context)
         cfg = self.cfg
         if state is None:
             zeros = x.new_zeros(cfg.layers, x.size(0), cfg.hidden_size)
@@ -88,6 +131,8 @@ class CharRNN(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
+#: The context inputs' weights: the ones a fine-tune from a model without them starts at zero.
+CONTEXT_WEIGHTS = {"key_tonic.weight", "key_signature.weight", "bar_count.weight"}
 NEW_TOKEN_MARGIN = 10.0
 
 

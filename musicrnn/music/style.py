@@ -16,12 +16,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from musicrnn.notation.durations import scan_body
+from musicrnn.notation.keys import PITCH_CLASS, key_signature
 
-_PC = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
-_FIFTH = {"F": -1, "C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5}  # a letter's place on the line of fifths
-_MODE_SHIFT = {"": 0, "maj": 0, "ion": 0, "m": -3, "min": -3, "aeo": -3, "dor": -2, "phr": -4, "lyd": 1,
-               "mix": -1, "loc": -5}
-_KEY = re.compile(r"^\s*([A-Ga-g])([#b]?)\s*([A-Za-z]*)")
 _NOTE = re.compile(r"^(\^\^|\^|__|_|=)?([A-Ga-g])")
 _REPEAT = re.compile(r"\|:|:\||::")
 _ACCIDENTAL = {"^^": 2, "^": 1, "__": -2, "_": -1, "=": 0}
@@ -35,22 +31,6 @@ class Style:
     two_part: bool
 
 
-def key_signature(key: str) -> tuple[int, dict[str, int]] | None:
-    """(tonic pitch class, accidental of each letter) of a `K:` value (`D`, `Ador`, `F#m`, `Bbmix`); None for
-    a key it does not know (`none`, `Hp`)."""
-    m = _KEY.match(key or "")
-    if not m:
-        return None
-    letter, acc, mode = m.group(1).upper(), m.group(2), m.group(3).lower()[:3]
-    if mode not in _MODE_SHIFT:
-        return None
-    step = {"#": 1, "b": -1}.get(acc, 0)
-    fifths = _FIFTH[letter] + 7 * step + _MODE_SHIFT[mode]
-    order = "FCGDAEB" if fifths > 0 else "BEADGCF"
-    accidentals = {c: (1 if fifths > 0 else -1) for c in order[: min(7, abs(fifths))]}
-    return (_PC[letter] + step) % 12, accidentals
-
-
 def pitch_class(note: str, accidentals: dict[str, int]) -> int | None:
     """Pitch class of a note's text (`^f'`, `=B,`, `d`) under a key signature (an accidental earlier in its bar
     is not carried: it rarely touches a tune's last note)."""
@@ -59,7 +39,7 @@ def pitch_class(note: str, accidentals: dict[str, int]) -> int | None:
         return None
     letter, explicit = m.group(2).upper(), m.group(1)
     shift = _ACCIDENTAL[explicit] if explicit else accidentals.get(letter, 0)
-    return (_PC[letter] + shift) % 12
+    return (PITCH_CLASS[letter] + shift) % 12
 
 
 def tune_style(abc: str) -> Style:

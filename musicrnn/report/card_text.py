@@ -69,6 +69,15 @@ def _dance_row(v: dict) -> str:
             f"tunes) | {d['bpc']:.3f} |\n")
 
 
+def context_input(model: dict) -> str:
+    """The card's words for a model told its context at every character (`key_context`, `bar_context`)."""
+    told = [words for flag, words in (("key_context", "the key in force (`--key-context`)"),
+                                      ("bar_context", "the bar of the part (`--bar-context`)")) if model.get(flag)]
+    if not told:
+        return ""
+    return f", told at every character {' and '.join(told)}, both read from the text as it goes,"
+
+
 def augmentation(d: dict) -> str:
     """The card's line about key augmentation (`train --augment-keys`), or nothing when there was none."""
     if not d.get("augment_keys"):
@@ -100,10 +109,10 @@ def render_readme(card: dict) -> str:
     return f"""# musicrnn default model
 
 A character-level {m['cell'].upper()} ({m['layers']} × {m['hidden_size']}, embedding {m['embedding_dim']}, dropout
-{m['dropout']}; {card['parameters']:,} parameters, {card['file_mb']} MB) trained on the ABC tunes bundled with
-music21, with their tune types (`R:`): ask it for a reel, a jig, a hornpipe, a slip jig, a strathspey, an air, a
-fling or a song (`generate --type jig`; the studio's picker). `python -m musicrnn generate` and the studio use it
-when no other checkpoint is chosen.
+{m['dropout']}; {card['parameters']:,} parameters, {card['file_mb']} MB){context_input(m)} trained on the ABC tunes
+bundled with music21, with their tune types (`R:`): ask it for a reel, a jig, a hornpipe, a slip jig, a
+strathspey, an air, a fling or a song (`generate --type jig`; the studio's picker). `python -m musicrnn generate`
+and the studio use it when no other checkpoint is chosen.
 
 ## Data
 - Source: `{d['source']}`: {cl['tunes_in']:,} tunes read, {cl['tunes_kept']:,} kept after cleaning

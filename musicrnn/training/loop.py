@@ -27,7 +27,7 @@ from musicrnn.generation.scoring import LN2, score_stream, score_tunes
 from musicrnn.inspection.surprise import read_tune
 from musicrnn.model.checkpoint import atomic_save, load_checkpoint, make_checkpoint
 from musicrnn.model.device import autocast, device_label
-from musicrnn.model.network import CharRNN, ModelConfig, widen_vocab
+from musicrnn.model.network import CONTEXT_WEIGHTS, CharRNN, ModelConfig, widen_vocab
 from musicrnn.training import distributed
 from musicrnn.training.config import RESUMABLE, TrainConfig, lr_factor
 from musicrnn.training.run_folder import (
@@ -161,19 +161,24 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
     if cfg.init and resume_ckpt is None:
         init_ckpt = _init_checkpoint(cfg.init, data.vocab)
         data = data.recoded(init_ckpt["vocab"])  # a fine-tune keeps every character the model knows
-        model_cfg = ModelConfig.from_dict({**init_ckpt["model_config"], "dropout": model_cfg.dropout})
+        init_cfg = init_ckpt["model_config"]
+        model_cfg = ModelConfig.from_dict({**init_cfg, "dropout": model_cfg.dropout,
+                                           **{k: getattr(model_cfg, k) or init_cfg.get(k, False)
+                                              for k in ("key_context", "bar_context")}})
     vocab = data.vocab
     model_cfg.vocab_size = len(vocab)
     if cfg.windows == "random" and len(data.train) < cfg.seq_len + 2:
         raise TrainingError(f"the training split has {len(data.train)} characters, fewer than one window "
                             f"of {cfg.seq_len + 1}; use a bigger corpus or a smaller --seq-len")
-    model = CharRNN(model_cfg).to(device)
+    model = CharRNN(model_cfg, vocab.tokens).to(device)
+    reader = model.context_reader
+    train_context = reader.stream(data.train) if reader is not None else None
     opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
                             fused=device.type == "cuda")
     gen = torch.Generator().manual_seed(cfg.seed * 1000 + rank)
     try:
         batches = make_batches(cfg.windows, data.train, seq_len=cfg.seq_len, batch_size=cfg.batch_size, gen=gen,
-                               seed=cfg.seed, rank=rank, world=world)
+                               seed=cfg.seed, rank=rank, world=world, context=train_context)
     except ValueError as e:
         raise TrainingError(str(e)) from None
     steps_per_epoch = batches.steps_per_epoch
@@ -181,7 +186,9 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
     st = {"step": 0, "best_val": float("inf"), "bad_evals": 0, "plateau_scale": 1.0, "best_step": None,
           "elapsed_s": 0.0}
     if init_ckpt is not None:
-        model.load_state_dict(init_ckpt["state_dict"])
+        missing, _ = model.load_state_dict(init_ckpt["state_dict"], strict=False)
+        if set(missing) - CONTEXT_WEIGHTS or set(init_ckpt["state_dict"]) - set(model.state_dict()):
+            model.load_state_dict(init_ckpt["state_dict"])  # raises, naming what does not match
     if resume_ckpt is not None:
         model.load_state_dict(resume_ckpt["state_dict"])
         try:
@@ -252,10 +259,11 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
                 g["lr"] = cfg.lr * lr_factor(step, cfg, total_steps) * st["plateau_scale"]
             b = batches.next()
             x, y = b.x.to(device, non_blocking=True), b.y.to(device, non_blocking=True)
+            context = None if b.context is None else b.context.to(device, non_blocking=True)
             state = None if b.fresh else _detach(state)
             t0 = time.perf_counter()
             with autocast(device):
-                logits, state = model(x, state)
+                logits, state = model(x, state, context)
                 loss = loss_fn(logits.float(), y)
             if not torch.isfinite(loss).item():
                 raise TrainingError(f"loss became {loss.item()} at step {step}; training stopped. best.pt is "

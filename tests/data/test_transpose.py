@@ -7,7 +7,7 @@ import warnings
 
 import music21
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from music21 import harmony
 
@@ -210,7 +210,8 @@ real_tunes = st.sampled_from(tunes_of("oneills1850/0001-0050.abc")[:30])
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text=real_tunes, semitones=st.integers(-11, 11).filter(bool))
 def test_there_and_back_gives_the_same_notes(text, semitones):
-    there = transpose_exact(text, semitones)
+    there = transpose_tune(text, semitones)
+    assume(there is not None)  # refused with a reason: a later key of the tune would need over 7 sharps or flats
     back = transpose_exact(there, -semitones)
     assert sounding(back) == sounding(text)
     assert key_signature(key_of(back)) in (key_signature(key_of(text)), key_signature(key_of(text)) - 12,
@@ -219,7 +220,8 @@ def test_there_and_back_gives_the_same_notes(text, semitones):
 
 @given(text=real_tunes, semitones=st.integers(-11, 11))
 def test_transposition_keeps_the_text_outside_notes(text, semitones):
-    moved = transpose_exact(text, semitones)
+    moved = transpose_tune(text, semitones)
+    assume(moved is not None)  # refused (as for O'Neill's 8 down a semitone: its K:Dm part would be Dbm)
     assert moved.count("\n") == text.count("\n") and moved.count("|") == text.count("|")
     assert moved.count('"') == text.count('"') and moved.count("!") == text.count("!")
 
