@@ -20,7 +20,7 @@ def add_commands(sub) -> None:
     for name, typ in (("--embedding-dim", int), ("--hidden-size", int), ("--layers", int), ("--dropout", float),
                       ("--batch-size", int), ("--seq-len", int), ("--lr", float), ("--epochs", float),
                       ("--max-steps", int), ("--patience", int), ("--eval-every", int), ("--seed", int),
-                      ("--val-fraction", float)):
+                      ("--val-fraction", float), ("--context-lr-scale", float)):
         t.add_argument(name, type=typ, default=None)
     t.add_argument("--schedule", choices=["cosine", "plateau", "constant"], default=None)
     t.add_argument("--windows", choices=["random", "tunes"], default=None,
@@ -81,7 +81,8 @@ def cmd_train(args) -> int:
                       epochs=args.epochs, max_steps=args.max_steps, patience=args.patience, device=args.device,
                       eval_every=args.eval_every, seed=args.seed, schedule=args.schedule,
                       tensorboard=args.tensorboard or None, val_fraction=args.val_fraction, init=args.init,
-                      windows=args.windows, augment_keys=args.augment_keys)
+                      windows=args.windows, augment_keys=args.augment_keys,
+                      context_lr_scale=args.context_lr_scale)
     try:
         model_cfg, cfg = configs_from_preset(args.preset, model_over, train_over)
     except ValueError as e:

@@ -105,7 +105,7 @@ def sample_times(model, vocab, n: int, repeats: int) -> list[float]:
 def one_tune_s(model_cfg: dict, vocab) -> float:
     """CPU seconds for one 300-character tune from a model of this shape (median of 5; weights are random, the
     time depends on the shape alone)."""
-    model = CharRNN(ModelConfig(**{**model_cfg, "vocab_size": len(vocab), "dropout": 0.0})).eval()
+    model = CharRNN(ModelConfig(**{**model_cfg, "vocab_size": len(vocab), "dropout": 0.0}), vocab.tokens).eval()
     return round(sample_times(model, vocab, 1, 5)[2], 3)
 
 

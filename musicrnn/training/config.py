@@ -49,6 +49,9 @@ class TrainConfig(Settings):
     init: str | None = None  # start from this checkpoint's weights (fine-tuning); fresh optimizer and schedule
     windows: str = "random"  # "random" windows of the stream, or whole "tunes" from their start (batches.py)
     augment_keys: int = 0  # transposed copies of each training tune, 0 to 11 (data/transpose.py)
+    # The context inputs' learning rate over `lr`: they start at zero in a fine-tune, and at the base rate
+    # AdamW moves them too little to matter within one (a norm of 0.03 after 700 steps, the characters' ~8).
+    context_lr_scale: float = 1.0
 
     def __post_init__(self):
         for name, low in (("batch_size", 1), ("seq_len", 1), ("warmup_steps", 0), ("eval_every", 1),
@@ -62,7 +65,8 @@ class TrainConfig(Settings):
         if self.max_steps is not None and (not isinstance(self.max_steps, int) or self.max_steps < 1):
             raise OptionError(f"max_steps {self.max_steps!r}: must be a whole number of at least 1")
         for name, zero_ok, high in (("lr", False, 10), ("epochs", False, 1e6), ("weight_decay", True, 10),
-                                    ("min_lr_ratio", True, 1), ("grad_clip", False, 1e6), ("val_fraction", False, 1)):
+                                    ("min_lr_ratio", True, 1), ("grad_clip", False, 1e6), ("val_fraction", False, 1),
+                                    ("context_lr_scale", False, 1000)):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value > high \
                     or value < 0 or (value == 0 and not zero_ok):

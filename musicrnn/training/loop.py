@@ -173,8 +173,12 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
     model = CharRNN(model_cfg, vocab.tokens).to(device)
     reader = model.context_reader
     train_context = reader.stream(data.train) if reader is not None else None
-    opt = torch.optim.AdamW(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay,
-                            fused=device.type == "cuda")
+    named = dict(model.named_parameters())
+    groups = [{"params": [p for k, p in named.items() if k not in CONTEXT_WEIGHTS], "lr_scale": 1.0}]
+    if CONTEXT_WEIGHTS & set(named):
+        groups.append({"params": [p for k, p in named.items() if k in CONTEXT_WEIGHTS],
+                       "lr_scale": cfg.context_lr_scale})
+    opt = torch.optim.AdamW(groups, lr=cfg.lr, weight_decay=cfg.weight_decay, fused=device.type == "cuda")
     gen = torch.Generator().manual_seed(cfg.seed * 1000 + rank)
     try:
         batches = make_batches(cfg.windows, data.train, seq_len=cfg.seq_len, batch_size=cfg.batch_size, gen=gen,
@@ -256,7 +260,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
         while st["step"] < total_steps:
             step = st["step"]
             for g in opt.param_groups:
-                g["lr"] = cfg.lr * lr_factor(step, cfg, total_steps) * st["plateau_scale"]
+                g["lr"] = cfg.lr * g["lr_scale"] * lr_factor(step, cfg, total_steps) * st["plateau_scale"]
             b = batches.next()
             x, y = b.x.to(device, non_blocking=True), b.y.to(device, non_blocking=True)
             context = None if b.context is None else b.context.to(device, non_blocking=True)

@@ -16,6 +16,7 @@ from musicrnn.data.vocab import Vocab
 from musicrnn.errors import CheckpointError
 from musicrnn.generation.sampler import sample
 from musicrnn.generation.scoring import score_stream
+from musicrnn.inspection.states import run_layers
 from musicrnn.model.checkpoint import atomic_save, load_checkpoint, load_model, make_checkpoint
 from musicrnn.model.network import CONTEXT_WEIGHTS, CharRNN, ModelConfig
 from musicrnn.training.config import TrainConfig
@@ -51,6 +52,7 @@ def models(seed=0, key_scale=None):
         with torch.no_grad():
             keyed.key_tonic.weight.normal_(0, key_scale)
             keyed.key_signature.weight.normal_(0, key_scale)
+            keyed.bar_count.weight.normal_(0, key_scale)
     plain = CharRNN(cfg(False)).eval()
     plain.load_state_dict({k: v for k, v in keyed.state_dict().items() if k not in CONTEXT_WEIGHTS})
     return keyed, plain
@@ -272,7 +274,8 @@ def test_fine_tune_adds_key_inputs_to_a_model_without_them(tmp_path, oneills_abc
     out = tmp_path / "ft"
     summary = train(model_cfg, TrainConfig(data=str(oneills_abc), out=str(out), max_steps=2, eval_every=2,
                                            batch_size=4, seq_len=32, warmup_steps=0, eval_chars=2000,
-                                           sample_chars=40, windows=windows, init=str(tmp_path / "start.pt")))
+                                           sample_chars=40, windows=windows, init=str(tmp_path / "start.pt"),
+                                           context_lr_scale=20.0))
     assert summary["step"] == 2
     assert len(told) == 2 and all(k is not None and (k[..., 0] > 0).any() for k in told)
     base = load_checkpoint(tmp_path / "start.pt")["state_dict"]
@@ -287,5 +290,23 @@ def test_fine_tune_adds_key_inputs_to_a_model_without_them(tmp_path, oneills_abc
         assert set(ckpt["state_dict"]) - CONTEXT_WEIGHTS == set(base)
         for k, v in base.items():  # the other weights are the start's, two small steps on
             assert (ckpt["state_dict"][k] - v).abs().max() < 0.02, k
+    groups = load_checkpoint(out / "last.pt")["optimizer"]["param_groups"]
+    assert [g["lr_scale"] for g in groups] == [1.0, 20.0]  # the context inputs learn 20 times faster
+    assert groups[1]["lr"] == pytest.approx(20 * groups[0]["lr"]) and groups[0]["lr"] > 0
     model, _, _ = load_model(out / "best.pt")
     assert model.context_reader is not None
+
+
+def test_the_inspection_reads_a_context_model_as_forward_does():
+    keyed, _ = models(key_scale=1.0)
+    x = ids_of(TUNES[1])
+    logits, states = run_layers(keyed, x)
+    with torch.no_grad():
+        expected, _ = keyed(x)
+    assert torch.allclose(logits, expected, atol=1e-5)
+    # the bar input matters: telling the model every character stands in the header changes what it expects
+    context = torch.from_numpy(keyed.context_reader.rows(x.numpy()))
+    assert (context[0, :, 2] > 2).any()
+    with torch.no_grad():
+        blind, _ = keyed(x, context=context * torch.tensor([1, 1, 0]))
+    assert not torch.allclose(blind, expected, atol=1e-3)
