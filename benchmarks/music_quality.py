@@ -23,8 +23,11 @@ def main():
     ap.add_argument("--max-chars", type=int, default=1500)
     ap.add_argument("--device", default="cpu")
     ap.add_argument("--samples-out", default=None, help="write every sampled tune and its check here (JSON)")
+    ap.add_argument("--final-redraws", type=int, default=0,
+                    help="the sampler's option: draw a last bar that misses the key's final again, up to N times")
     a = ap.parse_args()
-    emit(measure(a.checkpoint, a.data, a.n, a.temperature, a.seed, a.max_chars, a.device, a.samples_out))
+    emit(measure(a.checkpoint, a.data, a.n, a.temperature, a.seed, a.max_chars, a.device, a.samples_out,
+                 final_redraws=a.final_redraws))
 
 
 if __name__ == "__main__":

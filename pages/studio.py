@@ -75,6 +75,9 @@ with left:
                            help="The same seed, settings and model give the same tunes. Unless **Fixed** is on, "
                                 "each Generate draws a new seed and shows it here, so any tune can be reproduced.")
     fixed = s2.toggle("Fixed", False, key="studio_fixed_seed")
+    end_on_final = st.toggle("End on the final", True, key="studio_end_on_final",
+                             help="When a tune's last note is not its key's final (D in D, A in A dorian), the "
+                                  "model draws the last bar once more. Off: the model's first ending stands.")
     with st.expander("Advanced"):
         top_k = st.number_input("Top-k (0 = off)", 0, 200, 0, key="studio_top_k")
         top_p = st.slider("Top-p (1 = off)", 0.05, 1.0, 1.0, 0.05, key="studio_top_p")
@@ -101,12 +104,12 @@ playback = dict(instrument=instrument, tempo=float(tempo), transpose=int(transpo
 
 if generate and value is not None:
     from musicrnn.generation.prime import build_prime, type_prime
-    from musicrnn.generation.sampler import sample
+    from musicrnn.generation.sampler import END_ON_FINAL_REDRAWS, sample
 
     k = None if key_sig.startswith("any") else key_sig
     settings = dict(model=label, model_path=value, seed=int(seed), candidates=int(n), temperature=float(temperature),
                     top_k=int(top_k) or None, top_p=float(top_p) if top_p < 1.0 else None, max_chars=int(max_chars),
-                    tune_type=tune_type)
+                    tune_type=tune_type, final_redraws=END_ON_FINAL_REDRAWS if end_on_final else 0)
     try:
         with right, st.spinner("Generating…"):
             model, vocab, ckpt = get_model(value)
@@ -121,7 +124,7 @@ if generate and value is not None:
             t0 = time.perf_counter()
             samples = sample(model, vocab, int(n), prime=prime, temperature=float(temperature),
                              top_k=settings["top_k"], top_p=settings["top_p"], seed=int(seed),
-                             max_chars=int(max_chars))
+                             max_chars=int(max_chars), final_redraws=settings["final_redraws"])
             t1 = time.perf_counter()
             checks = check_many([s.text for s in samples], [s.ended for s in samples])
             timing = {"sample_s": t1 - t0, "check_s": time.perf_counter() - t1}

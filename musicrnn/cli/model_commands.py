@@ -29,6 +29,9 @@ def add_commands(sub) -> None:
     g.add_argument("--key", default=None, help="e.g. D, Ador, Em")
     g.add_argument("--prime", default=None, help="ABC to continue (body, or a whole header starting X:)")
     g.add_argument("--max-chars", type=int, default=1000, help=f"new characters per tune, 1 to {MAX_CHARS:,}")
+    g.add_argument("--final-redraws", type=int, default=0, metavar="N",
+                   help="draw the last bar again, up to N times, when a tune does not end on its key's final "
+                        "(0: off, the default; the studio's 'End on the final' is 1)")
     g.add_argument("--device", default="auto")
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_generate)
@@ -62,10 +65,11 @@ def cmd_generate(args) -> int:
         prime = build_prime(meter=args.meter, unit=args.unit, key=args.key, start=args.prime)
     seed = args.seed if args.seed is not None else int(torch.randint(0, 2**31 - 1, (1,)).item())
     tunes = sample(model, vocab, args.n, prime=prime, temperature=args.temperature, top_k=args.top_k,
-                   top_p=args.top_p, seed=seed, max_chars=args.max_chars)
+                   top_p=args.top_p, seed=seed, max_chars=args.max_chars, final_redraws=args.final_redraws)
     if args.json:
         print_json([{"index": i, "abc": t.text, "ended": t.ended, "seed": seed, "temperature": args.temperature,
-                      "top_k": args.top_k, "top_p": args.top_p, "prime": prime} for i, t in enumerate(tunes)])
+                      "top_k": args.top_k, "top_p": args.top_p, "prime": prime, "final_redraws": args.final_redraws,
+                      "redrawn": t.redrawn} for i, t in enumerate(tunes)])
     else:
         print(f"% seed {seed}, temperature {args.temperature}", file=sys.stderr)
         print("\n\n".join(t.text.rstrip("\n") for t in tunes))

@@ -1,15 +1,18 @@
 """Batched sampling: many tunes at once, one step at a time with the recurrent state kept."""
 from __future__ import annotations
 
+import copy
+import re
 from dataclasses import dataclass
 
 import torch
 
 from musicrnn.data.vocab import Vocab
-from musicrnn.errors import VocabError
+from musicrnn.errors import OptionError, VocabError
 from musicrnn.generation.options import check_sampling
 from musicrnn.model.device import single_thread_on_cpu
 from musicrnn.model.network import CharRNN
+from musicrnn.notation.keys import ends_on_final
 
 
 @dataclass
@@ -17,6 +20,17 @@ class Sample:
     text: str  # prime + generated characters, without <eos>
     ended: bool  # True when the model produced <eos> before max_chars
     seed: int
+    redrawn: int = 0  # times the last bar was drawn again to end on the key's final (`final_redraws`)
+
+
+MAX_REDRAWS = 16
+#: The studio's "End on the final": one more draw of a last bar that misses the final. Measured on 64 reels and
+#: 64 jigs (seeds 1 and 2), one redraw brings the share ending on the final from 0.38-0.59 to 0.66-0.77, near the
+#: real tunes' 0.63 (reels) and 0.83 (jigs); eight bring it to 0.92-0.97, beyond what the tradition does.
+END_ON_FINAL_REDRAWS = 1
+_BAR_START = frozenset("|:")
+_HIDDEN = re.compile(r'"[^"]*"|![^!]*!|\[[A-Za-z]:[^\]]*\]')  # text whose letters are not notes
+_NOTE_LETTER = re.compile(r"[A-Ga-g]")
 
 
 def filter_logits(logits: torch.Tensor, top_k: int | None = None, top_p: float | None = None) -> torch.Tensor:
@@ -49,13 +63,45 @@ def sample(model: CharRNN, vocab: Vocab, n: int = 1, **kwargs) -> list[Sample]:
         return _sample(model, vocab, n, **kwargs)
 
 
+@dataclass
+class BarStart:
+    """A row's sampling state just before it drew the first character of a bar line: where to go back to."""
+
+    pos: int
+    state: object
+    logits: torch.Tensor
+    tracker: object
+
+
+def _row_state(state, r: int):
+    return tuple(s[:, r].clone() for s in state) if isinstance(state, tuple) else state[:, r].clone()
+
+
+def _set_row_state(state, r: int, saved) -> None:
+    if isinstance(state, tuple):
+        for s, v in zip(state, saved):
+            s[:, r] = v
+    else:
+        state[:, r] = saved
+
+
+def last_note_at(text: str) -> int:
+    """Index of the last note letter of `text` (chord symbols, decorations and inline fields skipped); -1 if none."""
+    hidden = _HIDDEN.sub(lambda m: " " * len(m.group()), text)
+    found = [m.start() for m in _NOTE_LETTER.finditer(hidden)]
+    return found[-1] if found else -1
+
+
 @torch.inference_mode()
 def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", temperature: float = 1.0,
            top_k: int | None = None, top_p: float | None = None, seed: int = 0, max_chars: int = 1000,
-           stop_at_eos: bool = True) -> list[Sample]:
+           stop_at_eos: bool = True, final_redraws: int = 0) -> list[Sample]:
     """Sample `n` tunes in one batch; each stops at its own `<eos>` or after `max_chars` new characters.
 
     `stop_at_eos=False` always runs `max_chars` steps (for timing); the text still ends at the first `<eos>`.
+    `final_redraws`: a tune that ends on a note other than its key's final has its last bar drawn again, from
+    the state before that bar's opening bar line, up to this many times (`Sample.redrawn` counts them); every
+    draw is the model's own at the same temperature, and after the last one the tune keeps the ending it has.
     """
     check_sampling(n=n, temperature=temperature, top_k=top_k, top_p=top_p, max_chars=max_chars, prime=prime,
                    seed=seed)
@@ -77,26 +123,62 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
         for tr in trackers:
             for i in ids[0].tolist():
                 tr.feed(i)
+    if isinstance(final_redraws, bool) or not isinstance(final_redraws, int) \
+            or not 0 <= final_redraws <= MAX_REDRAWS:
+        raise OptionError(f"final redraws {final_redraws!r}: must be a whole number from 0 to {MAX_REDRAWS}")
+    redraw = final_redraws > 0 and stop_at_eos
     out = torch.zeros(n, max_chars, dtype=torch.long, device=device)
+    pos = torch.zeros(n, dtype=torch.long, device=device)  # where each row writes its next character
+    rows = torch.arange(n, device=device)
     done = torch.zeros(n, dtype=torch.bool, device=device)
-    steps = max_chars
-    for t in range(max_chars):
+    bar_starts: list[list[BarStart]] = [[] for _ in range(n)]
+    redrawn, prev = [0] * n, [""] * n
+    # A redraw costs steps; the budget keeps a row that never finds its final from running on.
+    for t in range(max_chars * 3 if redraw else max_chars):
         probs = sampling_distribution(logits.float(), temperature, top_k, top_p)
         nxt = torch.multinomial(probs, 1, generator=gen).squeeze(1).masked_fill_(done, 0)
-        out[:, t] = nxt
-        done |= nxt == 0
+        out[rows, pos.clamp(max=max_chars - 1)] = torch.where(done, out[rows, pos.clamp(max=max_chars - 1)], nxt)
+        pos += (~done).long()
+        done |= (nxt == 0) | (pos >= max_chars)
         # Checking every 16 steps keeps the GPU from syncing on every character.
-        if stop_at_eos and t % 16 == 15 and bool(done.all()):
-            steps = t + 1
+        if stop_at_eos and not redraw and t % 16 == 15 and bool(done.all()):
             break
+        chars = nxt.tolist() if (trackers is not None or redraw) else None
+        back: list[tuple[int, BarStart]] = []
+        if redraw:
+            ends = (nxt == 0).tolist()
+            for r, i in enumerate(chars):
+                ch = vocab.tokens[i] if i else ""
+                if ch in _BAR_START and prev[r] not in _BAR_START:
+                    bar_starts[r] = bar_starts[r][-3:] + [BarStart(int(pos[r]) - 1, _row_state(state, r),
+                                                                   logits[r].clone(), copy.deepcopy(trackers[r])
+                                                                   if trackers else None)]
+                prev[r] = ch
+                if ends[r] and redrawn[r] < final_redraws:
+                    text = prime + vocab.decode(out[r, : int(pos[r]) - 1].tolist())
+                    if ends_on_final(text) is False:
+                        note = last_note_at(text) - len(prime)
+                        earlier = [b for b in bar_starts[r] if b.pos < note]
+                        if earlier:
+                            back.append((r, earlier[-1]))
+            if not back and bool(done.all()):
+                break
         context = None
         if trackers is not None:  # reading the context is text work: it needs this step's characters on the host
-            context = torch.tensor([tr.feed(i) for tr, i in zip(trackers, nxt.tolist())], device=device)
+            context = torch.tensor([tr.feed(i) for tr, i in zip(trackers, chars)], device=device)
         logits, state = model.step(nxt, state, context)
+        for r, b in back:  # go back to just before the last bar's opening bar line
+            _set_row_state(state, r, b.state)
+            logits[r] = b.logits
+            if trackers is not None:
+                trackers[r] = copy.deepcopy(b.tracker)
+            pos[r], done[r], redrawn[r], prev[r] = b.pos, False, redrawn[r] + 1, ""
+            bar_starts[r] = [s for s in bar_starts[r] if s.pos < b.pos]
     model.train(was_training)
-    rows = out[:, :steps].cpu().tolist()
     result = []
-    for row in rows:
+    for r, (row, length) in enumerate(zip(out.cpu().tolist(), pos.cpu().tolist())):
+        row = row[:length]
         ended = 0 in row
-        result.append(Sample(prime + vocab.decode(row[: row.index(0)] if ended else row), ended, seed))
+        text = vocab.decode(row[: row.index(0)] if ended else row)
+        result.append(Sample(prime + text, ended, seed, redrawn[r]))
     return result

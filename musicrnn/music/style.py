@@ -16,11 +16,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from musicrnn.notation.durations import scan_body
-from musicrnn.notation.keys import PITCH_CLASS, key_signature
+from musicrnn.notation.keys import ends_on_final
 
-_NOTE = re.compile(r"^(\^\^|\^|__|_|=)?([A-Ga-g])")
 _REPEAT = re.compile(r"\|:|:\||::")
-_ACCIDENTAL = {"^^": 2, "^": 1, "__": -2, "_": -1, "=": 0}
 
 
 @dataclass
@@ -29,17 +27,6 @@ class Style:
     running_share: float | None  # None: fewer than one inner bar of a known meter
     ends_on_final: bool | None  # None: no key or no note
     two_part: bool
-
-
-def pitch_class(note: str, accidentals: dict[str, int]) -> int | None:
-    """Pitch class of a note's text (`^f'`, `=B,`, `d`) under a key signature (an accidental earlier in its bar
-    is not carried: it rarely touches a tune's last note)."""
-    m = _NOTE.match(note)
-    if not m:
-        return None
-    letter, explicit = m.group(2).upper(), m.group(1)
-    shift = _ACCIDENTAL[explicit] if explicit else accidentals.get(letter, 0)
-    return (PITCH_CLASS[letter] + shift) % 12
 
 
 def tune_style(abc: str) -> Style:
@@ -55,11 +42,7 @@ def tune_style(abc: str) -> Style:
         bars.append(None)
     inner = [b for b in bars[1:-1] if b is not None and b.meter]
     running = [_is_running(b.onsets, b.meter, b.unit) for b in inner]
-    sig = key_signature(lines[k][2:])
-    ends = None
-    if sig is not None and scan.last_note is not None:
-        pc = pitch_class(scan.last_note, sig[1])
-        ends = pc is not None and pc == sig[0]
+    ends = ends_on_final(abc)
     text = "\n".join(body)
     return Style(len(bars), sum(running) / len(running) if running else None, ends,
                  bool(_REPEAT.search(text)) or len(bars) >= 16)

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import re
 
+from musicrnn.notation.durations import scan_body
+
 PITCH_CLASS = {"C": 0, "D": 2, "E": 4, "F": 5, "G": 7, "A": 9, "B": 11}
 FIFTH = {"F": -1, "C": 0, "G": 1, "D": 2, "A": 3, "E": 4, "B": 5}  # a letter's place on the line of fifths
 MODE_SHIFT = {"": 0, "maj": 0, "ion": 0, "m": -3, "min": -3, "aeo": -3, "dor": -2, "phr": -4, "lyd": 1,
               "mix": -1, "loc": -5}
 KEY_VALUE = re.compile(r"^\s*([A-Ga-g])([#b]?)\s*([A-Za-z]*)")
+NOTE = re.compile(r"^(\^\^|\^|__|_|=)?([A-Ga-g])")
+ACCIDENTAL = {"^^": 2, "^": 1, "__": -2, "_": -1, "=": 0}
 
 
 def key_parts(key: str) -> tuple[int, int] | None:
@@ -36,3 +40,29 @@ def key_signature(key: str) -> tuple[int, dict[str, int]] | None:
     tonic, fifths = parts
     order = "FCGDAEB" if fifths > 0 else "BEADGCF"
     return tonic, {c: (1 if fifths > 0 else -1) for c in order[: min(7, abs(fifths))]}
+
+
+def pitch_class(note: str, accidentals: dict[str, int]) -> int | None:
+    """Pitch class of a note's text (`^f'`, `=B,`, `d`) under a key signature (an accidental earlier in its bar
+    is not carried: it rarely touches a tune's last note)."""
+    m = NOTE.match(note)
+    if not m:
+        return None
+    letter, explicit = m.group(2).upper(), m.group(1)
+    shift = ACCIDENTAL[explicit] if explicit else accidentals.get(letter, 0)
+    return (PITCH_CLASS[letter] + shift) % 12
+
+
+def ends_on_final(abc: str) -> bool | None:
+    """Whether a tune's last note is the tonic of its `K:` (the modal final); None without a key it knows or a
+    note. The style figure *ends on the final*, and what the sampler's `end_on_final` asks for."""
+    lines = abc.replace("\r\n", "\n").split("\n")
+    scanned = scan_body(lines)
+    if scanned is None:
+        return None
+    k, scan = scanned
+    sig = key_signature(lines[k][2:])
+    if sig is None or scan.last_note is None:
+        return None
+    pc = pitch_class(scan.last_note, sig[1])
+    return pc is not None and pc == sig[0]

@@ -46,6 +46,35 @@ the validation tunes of the type are (`benchmarks/music_quality.py --seed 1` and
 """
 
 
+def _end_on_final_section(card: dict) -> str:
+    """The same figures with the sampler's `final_redraws` (the studio's "End on the final")."""
+    runs = card.get("music_end_on_final") or []
+    if len(runs) != 2:
+        return ""
+    a, b = runs
+    real = card["music"].get("validation_style") or {}
+    rows = []
+    for n in [n for n in real if n in a and "style" in a[n]]:
+        sa, sb, r = a[n]["style"], b[n]["style"], real[n]
+        cells = [f"{_fig(sa.get(k))} / {_fig(sb.get(k))} | {_fig(r.get(k))}"
+                 for k in ("ends_on_final", "running_bars", "two_part")]
+        rows.append(f"| {n} | " + " | ".join(cells) + f" | {_pct(a[n]['redrawn'])} / {_pct(b[n]['redrawn'])} | "
+                    f"{_pct(a[n]['parse_rate'])} / {_pct(a[n]['bar_ok_rate'])} / {_pct(b[n]['parse_rate'])} / "
+                    f"{_pct(b[n]['bar_ok_rate'])} |")
+    return f"""### With "End on the final"
+The studio's **End on the final** (on by default; `generate --final-redraws {a['final_redraws']}`): a tune whose
+last note is not its key's final has its last bar drawn again, {a['final_redraws']} time(s), from the state before
+that bar's opening bar line, at the same temperature. The same {a['n_per_prime']} tunes per type and seeds
+({a['seed']} / {b['seed']}):
+
+| type | ends on the final: sampled | real | running bars: sampled | real | two-part form: sampled | real \
+| tunes redrawn | parse / good bars (seed {a['seed']}, seed {b['seed']}) |
+|---|---|---|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+"""
+
+
 def _listening(card: dict) -> str:
     tunes = card.get("listening") or []
     if not tunes:
@@ -161,7 +190,7 @@ checkpoints/default -n {mu['n_per_prime']}`.
 |---|---|---|---|---|---|
 {rows}
 
-{_style_section(card)}## Speed (CPU: {card['training']['machine']['cpu']}, \
+{_style_section(card)}{_end_on_final_section(card)}## Speed (CPU: {card['training']['machine']['cpu']}, \
 {card['training']['machine']['cores']} cores, one torch thread)
 - one 300-character tune: {sp['tunes_1_300_chars_s']} s (median of 9; \
 range {sp['tunes_1_300_chars_range_s'][0]}-{sp['tunes_1_300_chars_range_s'][1]} s);

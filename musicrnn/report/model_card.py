@@ -13,7 +13,7 @@ from pathlib import Path
 
 from musicrnn.data.split import load_corpus
 from musicrnn.generation.prime import build_prime, known_types, type_prime
-from musicrnn.generation.sampler import sample
+from musicrnn.generation.sampler import END_ON_FINAL_REDRAWS, sample
 from musicrnn.generation.scoring import LN2, evaluate_source
 from musicrnn.model.checkpoint import load_model, resolve
 from musicrnn.model.network import CharRNN, ModelConfig
@@ -161,6 +161,8 @@ def build_card(checkpoint: str, run: str, data: str, command: str, *, music_n: i
     xz = xz_bpc(corpus.train, corpus.val)
     music = music_measure(checkpoint, data, n=music_n, temperature=1.0, seed=1, max_chars=1500)
     music2 = music_measure(checkpoint, data, n=music_n, temperature=1.0, seed=2, max_chars=1500)
+    redraw = [music_measure(checkpoint, data, n=music_n, temperature=1.0, seed=s, max_chars=1500,
+                            final_redraws=END_ON_FINAL_REDRAWS) for s in (1, 2)]
     dance = evaluate_source(model, vocab, "music21:dance", val_fraction=val_fraction) \
         if data == "music21" else None
     known = known_types(ckpt.get("data"))
@@ -205,6 +207,7 @@ def build_card(checkpoint: str, run: str, data: str, command: str, *, music_n: i
                       "sweep": sweep},
         "music": music,
         "music_seed2": music2,
+        "music_end_on_final": redraw,
         "speed": speed(model, vocab),
         "samples": samples,
         "listening": listening,

@@ -57,20 +57,22 @@ def real_style(tunes: list[str], types=STYLE_TYPES) -> dict:
 
 
 def measure(checkpoint=None, data="music21", n=64, temperature=1.0, seed=1, max_chars=1500, device="cpu",
-            samples_out=None, types=STYLE_TYPES) -> dict:
+            samples_out=None, types=STYLE_TYPES, final_redraws=0) -> dict:
     """For each prime (`primes_for`): parse, bar and ending rates, copying, and the style figures of `n`
-    sampled tunes; beside them the style figures of the validation tunes of each type."""
+    sampled tunes (with `final_redraws`, the sampler's option, and the share of tunes it redrew); beside them
+    the style figures of the validation tunes of each type."""
     model, vocab, ckpt = load_model(checkpoint, device)
     val_fraction = ckpt.get("train_config", {}).get("val_fraction", 0.05)
     corpus = load_corpus(data, val_fraction=val_fraction)
     train_text = "\x00".join(body_of(t) for t in corpus.train)
     result = {"benchmark": "music_quality", "checkpoint": ckpt["path"], "n_per_prime": n,
-              "temperature": temperature, "seed": seed, "max_chars": max_chars}
+              "temperature": temperature, "seed": seed, "max_chars": max_chars, "final_redraws": final_redraws}
     totals = {"tunes": 0, "parses": 0, "bars": 0, "good_bars": 0, "ended": 0, "lcs": []}
     kept = []
     for name, prime in primes_for(ckpt, types).items():
         t0 = time.perf_counter()
-        tunes = sample(model, vocab, n, prime=prime, temperature=temperature, seed=seed, max_chars=max_chars)
+        tunes = sample(model, vocab, n, prime=prime, temperature=temperature, seed=seed, max_chars=max_chars,
+                       final_redraws=final_redraws)
         sample_s = time.perf_counter() - t0
         part = {"tunes": 0, "parses": 0, "bars": 0, "good_bars": 0, "ended": 0, "lcs": []}
         for s in tunes:
@@ -85,7 +87,8 @@ def measure(checkpoint=None, data="music21", n=64, temperature=1.0, seed=1, max_
         for k in totals:
             totals[k] += part[k]
         result[name] = _rates(part) | {"sample_s": round(sample_s, 2), "prime": prime,
-                                       "style": style_figures([s.text for s in tunes])}
+                                       "style": style_figures([s.text for s in tunes]),
+                                       "redrawn": round(sum(s.redrawn > 0 for s in tunes) / len(tunes), 4)}
     result["all"] = _rates(totals)
     result["validation_style"] = real_style(corpus.val, types)
     result["machine"] = machine(device)

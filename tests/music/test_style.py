@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from musicrnn.music.style import pitch_class, style_figures, tune_style
-from musicrnn.notation.keys import key_signature
+from musicrnn.music.style import style_figures, tune_style
+from musicrnn.notation.keys import key_signature, pitch_class
 from tests.helpers.music_data import oneills
 
 REEL = "X:1\nL:1/8\nM:4/4\nR:reel\nK:D\n|:dBAF ABde|fdec d2cB|A2FA DAFA|GBAF E2D2:|\n"
