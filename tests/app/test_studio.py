@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from musicrnn.generation.sampler import END_ON_FINAL_REDRAWS
 from tests.helpers.app import GOOD_TUNE, edit_tune, kinds, new_app, playable, player_files, players, texts, tune_text
 
 pytestmark = pytest.mark.slow
@@ -28,8 +29,10 @@ def test_generate_shows_ranked_candidates_with_score_audio_downloads(with_model)
     at.number_input(key="studio_n").set_value(3)
     at.toggle(key="studio_fixed_seed").set_value(True)
     at.number_input(key="studio_seed").set_value(7)
+    at.toggle(key="studio_end_on_final").set_value(False)  # the tiny model's first endings, as drawn
     generate(at)
     result = at.session_state["studio_result"]
+    assert result["settings"]["final_redraws"] == 0
     scores = [c["score"] for c in result["candidates"]]
     assert len(scores) == 3 and scores == sorted(scores, reverse=True)
     assert result["settings"]["seed"] == 7 and result["settings"]["prime"].startswith("X:1\nL:1/8\nM:4/4\nK:D\n")
@@ -161,3 +164,18 @@ def test_repair_shows_a_diff_and_changes_nothing_until_applied(with_model):
     fixed = tune_text(at)
     assert fixed != broken and fixed.rstrip().endswith(":|")
     assert "repeats closed" in texts(at) and not any(b.key == f"{key}_repair_ask" for b in at.button)
+
+
+def test_end_on_final_is_on_by_default_and_redraws_endings(with_model):
+    at = new_app()
+    assert at.toggle(key="studio_end_on_final").value is True
+    at.toggle(key="studio_fixed_seed").set_value(True)
+    at.number_input(key="studio_seed").set_value(3)
+    generate(at)
+    assert at.session_state["studio_result"]["settings"]["final_redraws"] == END_ON_FINAL_REDRAWS == 1
+    with_redraws = [c["abc"] for c in at.session_state["studio_result"]["candidates"]]
+    at.toggle(key="studio_end_on_final").set_value(False)
+    generate(at)
+    assert at.session_state["studio_result"]["settings"]["final_redraws"] == 0
+    without = [c["abc"] for c in at.session_state["studio_result"]["candidates"]]
+    assert len(with_redraws) == len(without)
