@@ -207,19 +207,18 @@ range {sp['tunes_1_300_chars_range_s'][0]}-{sp['tunes_1_300_chars_range_s'][1]} 
 
 
 KNOWN_LIMITS = """\
-- **Endings and form**: asked for a type, the model writes its rhythm (running bars as often as real reels and
-  jigs, table above) but ends on the key's final less often than real tunes (reels about 0.4 against 0.63, jigs
-  about 0.45 against 0.83): it often stops after a part that ends on the dominant, or on a bar that is not a
-  cadence, and about one reel in ten is a single short part without repeats (two-part form 0.86-0.92 against
-  1.00). This is the gap to close next (more data per type, IrishMAN's 214,000 tunes on a GPU, or a larger
-  model): neither a fine-tune on the dance collections alone (stage 4, see *How it was chosen*) nor more
-  epochs moved it.
-- **Bars**: of the bars of tunes sampled at temperature 1.0, 96-97 % of reels' and 94-99 % of jigs' have the
-  meter's duration, as before types (stage 2: 95 % and 99 %); slip jigs (9/8) only about 83 %, which pulls the
-  all-types figure to 93-95 %. The studio ranks its candidates with the same check, so what a user sees first
-  is usually clean. Two cleaning steps got reels and jigs there: making bar lines agree with line ends
-  (`musicrnn/data/barlines.py`; before it 90 %, reels 84 %) and dropping the tunes whose bars disagree with
-  their meter (before it: 94 %, reels 92 %).
+- **Endings**: asked for a type, the model writes its rhythm and form (running bars as often as real reels and
+  jigs, two parts in 0.97-1.00 of them, tables above) but, as it comes, ends on the key's final less often than
+  real tunes (reels 0.44-0.45 against 0.63, jigs 0.38-0.59 against 0.83): its parts close where they should, often
+  on the dominant. With the studio's **End on the final** (one more draw of such a last bar) reels end on the
+  final 0.69-0.72 and jigs 0.66-0.77, still short of real jigs; more draws overshoot (eight: 0.92-0.97). Telling
+  the model the key and the bar (stage 5) cleaned its bars but moved its endings little; more data per type
+  (IrishMAN's 214,000 tunes on a GPU) or a larger model is the next thing to try.
+- **Bars**: of the bars of tunes sampled at temperature 1.0, 98-99 % of reels' and jigs' have the meter's
+  duration (stage 4: 96.6-98.2 %); slip jigs (9/8) only 85-90 %, which pulls the all-types figure to about 96-97 %.
+  The studio ranks its candidates with the same check, so what a user sees first is usually clean. Cleaning got
+  reels and jigs most of the way (bar lines that agree with line ends, `musicrnn/data/barlines.py`, and dropping
+  tunes whose bars disagree with their meter); the bar input (stage 5) the rest.
 - **Types it does not know**: the bundled corpus has no polkas and 4 waltzes, so the model knows neither type
   (`generate --type polka` says which types it knows); the studio offers only the types it was trained with.
 - **Empty bars**: now and then a tune writes a run of empty bars (` | | | |`), a habit of about 30 Essen songs
