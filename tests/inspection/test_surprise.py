@@ -54,8 +54,10 @@ def test_arrays_are_aligned_as_documented(shipped):
     with torch.inference_mode():
         state, logits = None, None
         x = torch.tensor([vocab.eos_id])
+        tracker = model.context_reader.tracker() if model.context_reader is not None else None
         for j in range(len(ids)):  # step j reads <eos> (j = 0) or character j - 1, and predicts position j
-            logits, state = model.step(x, state)
+            context = None if tracker is None else torch.tensor([tracker.feed(int(x[0]))])
+            logits, state = model.step(x, state, context)
             lp = torch.log_softmax(logits[0], -1).numpy()
             assert np.allclose(r.logprobs[j], lp, atol=1e-4)
             assert r.bits[j] == pytest.approx(-lp[ids[j]] / np.log(2), abs=1e-4)
