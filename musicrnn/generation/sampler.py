@@ -139,6 +139,7 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
         nxt = torch.multinomial(probs, 1, generator=gen).squeeze(1).masked_fill_(done, 0)
         out[rows, pos.clamp(max=max_chars - 1)] = torch.where(done, out[rows, pos.clamp(max=max_chars - 1)], nxt)
         pos += (~done).long()
+        ended_now = (nxt == 0) & ~done
         done |= (nxt == 0) | (pos >= max_chars)
         # Checking every 16 steps keeps the GPU from syncing on every character.
         if stop_at_eos and not redraw and t % 16 == 15 and bool(done.all()):
@@ -146,12 +147,12 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
         chars = nxt.tolist() if (trackers is not None or redraw) else None
         back: list[tuple[int, BarStart]] = []
         if redraw:
-            ends = (nxt == 0).tolist()
+            ends = ended_now.tolist()
             for r, i in enumerate(chars):
                 ch = vocab.tokens[i] if i else ""
                 if ch in _BAR_START and prev[r] not in _BAR_START:
                     bar_starts[r] = bar_starts[r][-3:] + [BarStart(int(pos[r]) - 1, _row_state(state, r),
-                                                                   logits[r].clone(), copy.deepcopy(trackers[r])
+                                                                   logits[r].clone(), copy.copy(trackers[r])
                                                                    if trackers else None)]
                 prev[r] = ch
                 if ends[r] and redrawn[r] < final_redraws:
@@ -171,7 +172,7 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
             _set_row_state(state, r, b.state)
             logits[r] = b.logits
             if trackers is not None:
-                trackers[r] = copy.deepcopy(b.tracker)
+                trackers[r] = copy.copy(b.tracker)  # its fields are immutable values
             pos[r], done[r], redrawn[r], prev[r] = b.pos, False, redrawn[r] + 1, ""
             bar_starts[r] = [s for s in bar_starts[r] if s.pos < b.pos]
     model.train(was_training)
