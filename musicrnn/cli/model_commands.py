@@ -48,7 +48,8 @@ def add_commands(sub) -> None:
 def cmd_generate(args) -> int:
     prime_text = args.prime or ""
     check_sampling(n=args.n, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
-                   max_chars=args.max_chars, prime=prime_text, seed=args.seed or 0)  # before the model loads
+                   max_chars=args.max_chars, prime=prime_text, seed=args.seed or 0,
+                   final_redraws=args.final_redraws)  # before the model loads
     import torch
 
     from musicrnn.generation.prime import build_prime, type_prime

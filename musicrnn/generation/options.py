@@ -14,6 +14,7 @@ MAX_CHARS = 20_000  # new characters per tune; the longest corpus tune has 2,439
 MAX_BATCH_CHARS = 4_000_000  # tunes x characters in one batch (32 MB of ids)
 MAX_TEMPERATURE = 100.0
 MAX_PRIME_CHARS = 50_000
+MAX_REDRAWS = 16  # draws of a last bar that misses the key's final (`final_redraws`)
 
 
 def _number(name: str, value) -> float:
@@ -31,12 +32,12 @@ def _whole(name: str, value) -> int:
 
 
 def check_sampling(*, n: int = 1, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
-                   max_chars: int = 1000, prime: str = "", seed: int = 0) -> None:
+                   max_chars: int = 1000, prime: str = "", seed: int = 0, final_redraws: int = 0) -> None:
     """OptionError, one line naming the option and its range, for the first option out of range.
 
     temperature: finite, above 0 and at most 100. top_k: None or 0 (off), or at least 1. top_p: None (off), or
     in (0, 1]. n: 1 to MAX_TUNES. max_chars: 1 to MAX_CHARS, and n x max_chars at most MAX_BATCH_CHARS.
-    seed: 0 to 2**63 - 1.
+    seed: 0 to 2**63 - 1. final_redraws: 0 to MAX_REDRAWS.
     """
     t = _number("temperature", temperature)
     if not 0 < t <= MAX_TEMPERATURE:
@@ -54,5 +55,7 @@ def check_sampling(*, n: int = 1, temperature: float = 1.0, top_k: int | None = 
                           "characters sampled in one batch; ask for fewer or shorter tunes")
     if not 0 <= _whole("seed", seed) < 2**63:
         raise OptionError(f"seed {seed}: must be 0 to 2**63 - 1")
+    if not 0 <= _whole("final redraws", final_redraws) <= MAX_REDRAWS:
+        raise OptionError(f"final redraws {final_redraws!r}: must be a whole number from 0 to {MAX_REDRAWS}")
     if len(prime) > MAX_PRIME_CHARS:
         raise OptionError(f"the prime has {len(prime):,} characters, more than {MAX_PRIME_CHARS:,}")
