@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import copy
-import re
 from dataclasses import dataclass
 
 import torch
@@ -12,6 +11,7 @@ from musicrnn.errors import VocabError
 from musicrnn.generation.options import check_sampling
 from musicrnn.model.device import single_thread_on_cpu
 from musicrnn.model.network import CharRNN
+from musicrnn.notation.durations import last_note_start
 from musicrnn.notation.keys import ends_on_final
 
 
@@ -28,8 +28,6 @@ class Sample:
 #: real tunes' 0.63 (reels) and 0.83 (jigs); eight bring it to 0.92-0.97, beyond what the tradition does.
 END_ON_FINAL_REDRAWS = 1
 _BAR_START = frozenset("|:")
-_HIDDEN = re.compile(r'"[^"]*"|![^!]*!|\[[A-Za-z]:[^\]]*\]')  # text whose letters are not notes
-_NOTE_LETTER = re.compile(r"[A-Ga-g]")
 
 
 def filter_logits(logits: torch.Tensor, top_k: int | None = None, top_p: float | None = None) -> torch.Tensor:
@@ -82,13 +80,6 @@ def _set_row_state(state, r: int, saved) -> None:
             s[:, r] = v
     else:
         state[:, r] = saved
-
-
-def last_note_at(text: str) -> int:
-    """Index of the last note letter of `text` (chord symbols, decorations and inline fields skipped); -1 if none."""
-    hidden = _HIDDEN.sub(lambda m: " " * len(m.group()), text)
-    found = [m.start() for m in _NOTE_LETTER.finditer(hidden)]
-    return found[-1] if found else -1
 
 
 @torch.inference_mode()
@@ -154,7 +145,7 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
                 if ends[r] and redrawn[r] < final_redraws:
                     text = prime + vocab.decode(out[r, : int(pos[r]) - 1].tolist())
                     if ends_on_final(text) is False:
-                        note = last_note_at(text) - len(prime)
+                        note = last_note_start(text) - len(prime)
                         earlier = [b for b in bar_starts[r] if b.pos < note]
                         if earlier:
                             back.append((r, earlier[-1]))

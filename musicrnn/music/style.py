@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from musicrnn.notation.durations import scan_body
-from musicrnn.notation.keys import ends_on_final
+from musicrnn.notation.keys import is_final
 
 _REPEAT = re.compile(r"\|:|:\||::")
 
@@ -42,7 +42,7 @@ def tune_style(abc: str) -> Style:
         bars.append(None)
     inner = [b for b in bars[1:-1] if b is not None and b.meter]
     running = [_is_running(b.onsets, b.meter, b.unit) for b in inner]
-    ends = ends_on_final(abc)
+    ends = is_final(lines[k][2:], scan.last_note)
     text = "\n".join(body)
     return Style(len(bars), sum(running) / len(running) if running else None, ends,
                  bool(_REPEAT.search(text)) or len(bars) >= 16)

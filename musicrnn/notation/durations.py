@@ -127,7 +127,7 @@ class BarScanner:
             f = m.group("field")
             self.field(f[1], f[3:].rstrip("]"))
         elif kind == "note":
-            self._add(note_length(m.group("len")), None if m.group("pitch") in "zx" else m.group("note"))
+            self._add(note_length(m.group("len")), sounding_note(m))
         elif kind == "chord":
             first = INNER_NOTE.search(m.group("inner"))
             if first is None:
@@ -150,6 +150,35 @@ class BarScanner:
 
     def _compound_q(self) -> int:
         return 3 if self.meter is not None and self.meter.numerator % 3 == 0 and self.meter.numerator > 3 else 2
+
+
+def sounding_note(m: re.Match) -> str | None:
+    """The note a TOKEN match sounds (a chord: its first note), as `BarScanner.last_note` keeps it; None for a
+    rest or anything else."""
+    if m.lastgroup == "note":
+        return None if m.group("pitch") in "zx" else m.group("note")
+    if m.lastgroup == "chord":
+        first = INNER_NOTE.search(m.group("inner"))
+        return first.group(0) if first else None
+    return None
+
+
+def last_note_start(abc: str) -> int | None:
+    """Index in `abc` of the token of its body's last sounding note (the one `ends_on_final` reads); None
+    without a `K:` line or a note."""
+    lines = abc.split("\n")
+    start = body_start(lines)
+    if start is None:
+        return None
+    k = start[0]
+    offset, found = sum(len(line) + 1 for line in lines[: k + 1]), None
+    for line in lines[k + 1:]:
+        if not body_field(line):
+            for m in TOKEN.finditer(line):
+                if sounding_note(m) is not None:
+                    found = offset + m.start()
+        offset += len(line) + 1
+    return found
 
 
 def body_field(line: str) -> re.Match | None:

@@ -53,16 +53,22 @@ def pitch_class(note: str, accidentals: dict[str, int]) -> int | None:
     return (PITCH_CLASS[letter] + shift) % 12
 
 
+def is_final(key: str, note: str | None) -> bool | None:
+    """Whether a note's text (`BarScanner.last_note`) is the tonic of the `K:` value `key`; None without a key
+    it knows or a note."""
+    sig = key_signature(key)
+    if sig is None or note is None:
+        return None
+    pc = pitch_class(note, sig[1])
+    return pc is not None and pc == sig[0]
+
+
 def ends_on_final(abc: str) -> bool | None:
     """Whether a tune's last note is the tonic of its `K:` (the modal final); None without a key it knows or a
-    note. The style figure *ends on the final*, and what the sampler's `end_on_final` asks for."""
+    note. The style figure *ends on the final*, and what the sampler's `final_redraws` asks for."""
     lines = abc.replace("\r\n", "\n").split("\n")
     scanned = scan_body(lines)
     if scanned is None:
         return None
     k, scan = scanned
-    sig = key_signature(lines[k][2:])
-    if sig is None or scan.last_note is None:
-        return None
-    pc = pitch_class(scan.last_note, sig[1])
-    return pc is not None and pc == sig[0]
+    return is_final(lines[k][2:], scan.last_note)

@@ -4,8 +4,9 @@ import pytest
 import torch
 
 from musicrnn.errors import OptionError
-from musicrnn.generation.sampler import last_note_at, sample
+from musicrnn.generation.sampler import sample
 from musicrnn.model.checkpoint import load_model
+from musicrnn.notation.durations import last_note_start
 from musicrnn.notation.keys import ends_on_final
 
 JIG = "X:1\nL:1/8\nM:6/8\nR:jig\nK:G\n"
@@ -28,9 +29,11 @@ def test_ends_on_final_reads_the_key_and_the_last_note():
 
 
 def test_the_last_note_skips_chord_symbols_decorations_and_inline_fields():
-    text = 'GAB|"D7"d2!trill!c [K:Am] |'
-    assert last_note_at(text) == text.index("c ")
-    assert last_note_at('"Em" !fermata! [M:3/4]|') == -1
+    text = 'X:1\nK:G\nGAB|"D7"d2!trill!c [K:Am] z2|\nK:D\n'
+    assert last_note_start(text) == text.index("c [")
+    assert last_note_start('X:1\nK:G\n"Em" !fermata! [M:3/4]|') is None
+    chord = "X:1\nK:G\nGA [Bd]2 {c}z|"
+    assert last_note_start(chord) == chord.index("[Bd]")  # a chord sounds; a grace note and a rest do not
 
 
 @pytest.mark.parametrize("bad", [-1, 17, True, 1.5])
