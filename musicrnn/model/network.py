@@ -43,8 +43,11 @@ class ModelConfig(Settings):
             raise ValueError(f"dropout must be in [0, 1), not {self.dropout}")
 
 
-#: Which column of the context codes each context input reads.
-CONTEXT_COLUMN = {"key_tonic": 0, "key_signature": 1, "bar_count": 2}
+#: Each context input: its column of the context codes and its table size (data/context.py).
+KEY_INPUTS = {"key_tonic": (0, TONICS), "key_signature": (1, SIGNATURES)}
+BAR_INPUTS = {"bar_count": (2, BARS)}
+#: The context inputs' weights: the ones a fine-tune from a model without them starts at zero.
+CONTEXT_WEIGHTS = {f"{name}.weight" for name in KEY_INPUTS | BAR_INPUTS}
 
 
 class CharRNN(nn.Module):
@@ -65,10 +68,9 @@ class CharRNN(nn.Module):
             if tokens is None or len(tokens) != cfg.vocab_size:
                 raise ValueError("a model with context inputs needs its vocabulary's tokens")
             self.context_reader = ContextReader(tokens)
-        tables = ((("key_tonic", TONICS), ("key_signature", SIGNATURES)) if cfg.key_context else ()) + \
-            ((("bar_count", BARS),) if cfg.bar_context else ())
-        self.context_inputs = [(name, CONTEXT_COLUMN[name]) for name, _ in tables]
-        for name, size in tables:
+        inputs = (KEY_INPUTS if cfg.key_context else {}) | (BAR_INPUTS if cfg.bar_context else {})
+        self.context_inputs = [(name, column) for name, (column, _) in inputs.items()]
+        for name, (_, size) in inputs.items():
             setattr(self, name, nn.Embedding(size, cfg.embedding_dim))
             nn.init.zeros_(getattr(self, name).weight)
         rnn = nn.LSTM if cfg.cell == "lstm" else nn.GRU
@@ -131,8 +133,6 @@ class CharRNN(nn.Module):
         return sum(p.numel() for p in self.parameters())
 
 
-#: The context inputs' weights: the ones a fine-tune from a model without them starts at zero.
-CONTEXT_WEIGHTS = {"key_tonic.weight", "key_signature.weight", "bar_count.weight"}
 NEW_TOKEN_MARGIN = 10.0
 
 
