@@ -32,7 +32,8 @@ STATUS_BADGE = {"running": ":blue-badge[:material/play_arrow: running]",
                 "failed": ":red-badge[:material/error: failed]",
                 "damaged": ":red-badge[:material/broken_image: damaged]"}
 MODEL_FIELDS = ("cell", "embedding_dim", "hidden_size", "layers", "dropout", "key_context", "bar_context")
-TRAIN_FIELDS = ("batch_size", "seq_len", "lr", "epochs", "patience", "max_steps", "windows", "augment_keys")
+TRAIN_FIELDS = ("batch_size", "seq_len", "lr", "epochs", "patience", "max_steps", "windows", "augment_keys",
+                "note_noise", "cadence_weight")
 WINDOWS = {"random": "random windows", "tunes": "whole tunes"}
 
 
@@ -96,7 +97,7 @@ with st.expander("New training run", expanded=MANAGER and not any(r.active for r
     t5.number_input("Patience", 0, 100, key="tr_patience",
                     help="Validations without improvement before stopping early; 0: never.")
     t6.number_input("Max steps", 0, 10_000_000, key="tr_max_steps", help="0: train for the epochs above.")
-    d1, d3, d4, d2 = st.columns([1, 1, 1, 2])
+    d1, d3, d4, d5, d6, d2 = st.columns([1, 1, 1, 1, 1, 2])
     devices = ["auto", "cpu"] + (["cuda"] if dev_kind == "cuda" else []) + (["mps"] if dev_kind == "mps" else [])
     device = d1.selectbox("Device", devices, key="tr_device",
                           format_func=lambda d: f"auto: {dev_label}" if d == "auto" else d)
@@ -106,6 +107,12 @@ with st.expander("New training run", expanded=MANAGER and not any(r.active for r
     d4.number_input("Key copies", 0, 11, key="tr_augment_keys",
                     help="Copies of each training tune transposed into other keys (0: none). The validation "
                          "tunes stay as written.")
+    d5.number_input("Wrong notes", 0.0, 0.5, key="tr_note_noise", step=0.05, format="%.2f",
+                    help="The share of input notes replaced by random ones while training (0: none), so the "
+                         "network learns to find its way from a wrong note, as it must from its own.")
+    d6.number_input("Cadence weight", 1.0, 100.0, key="tr_cadence_weight", step=1.0, format="%.1f",
+                    help="How much more the loss counts the characters of each part's last two bars (1: as much "
+                         "as any other), so the network learns how parts end.")
     name = d2.text_input("Run name", key="tr_name", placeholder=run_folder.new_run_name(),
                          help=f"A folder under {md_escape(str(run_folder.runs_root()))}")
     if st.button("Start training", type="primary", icon=":material/play_arrow:", key="tr_start",

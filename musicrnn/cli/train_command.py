@@ -35,6 +35,12 @@ def add_commands(sub) -> None:
     t.add_argument("--bar-context", action="store_true",
                    help="also give the model the bar of the part each character stands in (counted from the bar "
                         "lines; a repeat or double bar starts a part), so it need not count them")
+    t.add_argument("--cadence-weight", type=float, default=None, metavar="W",
+                   help="weigh the loss on the characters of each part's last two bars W times (default 1), so "
+                        "the model learns to end a part as the tunes do")
+    t.add_argument("--note-noise", type=float, default=None, metavar="P",
+                   help="replace this share of the input notes with random ones while training (0-0.5; default "
+                        "0), so the model learns to find its way from wrong notes such as its own")
     t.add_argument("--resume", action="store_true", help="continue the run in --out from its last.pt")
     t.add_argument("--init", default=None,
                    help="start from this checkpoint's weights and shape (fine-tuning), e.g. checkpoints/default")
@@ -82,7 +88,8 @@ def cmd_train(args) -> int:
                       eval_every=args.eval_every, seed=args.seed, schedule=args.schedule,
                       tensorboard=args.tensorboard or None, val_fraction=args.val_fraction, init=args.init,
                       windows=args.windows, augment_keys=args.augment_keys,
-                      context_lr_scale=args.context_lr_scale)
+                      context_lr_scale=args.context_lr_scale, cadence_weight=args.cadence_weight,
+                      note_noise=args.note_noise)
     try:
         model_cfg, cfg = configs_from_preset(args.preset, model_over, train_over)
     except ValueError as e:

@@ -28,6 +28,7 @@ class Batch:
     y: torch.Tensor  # (batch, time) target ids, IGNORE where padded
     fresh: bool  # start from a zero state (else carry the previous batch's state)
     context: torch.Tensor | None = None  # (batch, time, 3) context codes at each input (data/context.py)
+    weight: torch.Tensor | None = None  # (batch, time) loss weight of each target (data/cadences.py), 0 where padded
 
 
 def pad_tunes(tunes: list[np.ndarray], width: int | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -53,13 +54,23 @@ def pad_context(codes: list[np.ndarray], width: int) -> torch.Tensor:
     return out
 
 
+def pad_weight(weights: list[np.ndarray], width: int) -> torch.Tensor:
+    """The loss weights of `pad_tunes`'s targets, from each tune's weights (aligned with its ids); 0 where
+    padded."""
+    out = torch.zeros(len(weights), width, dtype=torch.float32)
+    for r, w in enumerate(weights):
+        out[r, : len(w)] = torch.from_numpy(np.asarray(w, dtype=np.float32))
+    return out
+
+
 class RandomWindows:
     """`batch_size` windows of `seq_len` + 1 characters at random offsets of the stream."""
 
     def __init__(self, stream: np.ndarray, seq_len: int, batch_size: int, gen: torch.Generator, world: int = 1,
-                 context: np.ndarray | None = None):
+                 context: np.ndarray | None = None, weight: np.ndarray | None = None):
         self.stream = torch.from_numpy(stream.astype(np.int64))
         self.context = None if context is None else torch.from_numpy(context.astype(np.int64))
+        self.weight = None if weight is None else torch.from_numpy(weight.astype(np.float32))
         self.range = len(self.stream) - seq_len - 1
         self.window = torch.arange(seq_len + 1)
         self.batch_size, self.gen = batch_size, gen
@@ -68,7 +79,8 @@ class RandomWindows:
     def next(self) -> Batch:
         idx = torch.randint(0, self.range, (self.batch_size, 1), generator=self.gen) + self.window
         b = self.stream[idx]
-        return Batch(b[:, :-1], b[:, 1:], True, None if self.context is None else self.context[idx[:, :-1]])
+        return Batch(b[:, :-1], b[:, 1:], True, None if self.context is None else self.context[idx[:, :-1]],
+                     None if self.weight is None else self.weight[idx[:, 1:]])
 
     def state_dict(self) -> dict:
         return {}  # the position is the generator's state, saved with the checkpoint's RNG
@@ -88,9 +100,11 @@ class TuneChunks:
     """
 
     def __init__(self, stream: np.ndarray, seq_len: int, batch_size: int, *, seed: int, rank: int = 0,
-                 world: int = 1, context: np.ndarray | None = None):
+                 world: int = 1, context: np.ndarray | None = None, weight: np.ndarray | None = None):
         self.tunes = [t.astype(np.int64) for t in split_stream(stream)]
-        self.context = None if context is None else np.split(context, np.cumsum([len(t) for t in self.tunes])[:-1])
+        cuts = np.cumsum([len(t) for t in self.tunes])[:-1]
+        self.context = None if context is None else np.split(context, cuts)
+        self.weight = None if weight is None else np.split(weight, cuts)
         if not self.tunes:
             raise ValueError("no complete tune (ending in <eos>) in the training stream")
         self.lengths = np.array([len(t) for t in self.tunes])
@@ -98,7 +112,7 @@ class TuneChunks:
         self.epoch, self.group, self.chunk = 0, 0, 0
         self._plan = self._make_plan(0)
         self.steps_per_epoch = sum(self._chunks(g) for g in self._plan)
-        self._rows: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None] | None = None
+        self._rows: tuple[torch.Tensor, torch.Tensor, torch.Tensor | None, torch.Tensor | None] | None = None
 
     def _make_plan(self, epoch: int) -> list[np.ndarray]:
         rng = np.random.default_rng([self.seed, epoch])
@@ -122,15 +136,17 @@ class TuneChunks:
         mine = group[self.rank :: self.world]
         width = int(self.lengths[group].max())
         context = None if self.context is None else pad_context([self.context[i] for i in mine], width)
-        self._rows = (*pad_tunes([self.tunes[i] for i in mine], width=width), context)
+        weight = None if self.weight is None else pad_weight([self.weight[i] for i in mine], width)
+        self._rows = (*pad_tunes([self.tunes[i] for i in mine], width=width), context, weight)
 
     def next(self) -> Batch:
         if self._rows is None:
             self._load_group()
-        x, y, context = self._rows
+        x, y, context, weight = self._rows
         a = self.chunk * self.seq_len
         batch = Batch(x[:, a : a + self.seq_len], y[:, a : a + self.seq_len], self.chunk == 0,
-                      None if context is None else context[:, a : a + self.seq_len])
+                      None if context is None else context[:, a : a + self.seq_len],
+                      None if weight is None else weight[:, a : a + self.seq_len])
         self.chunk += 1
         if self.chunk * self.seq_len >= x.size(1):
             self._advance()
@@ -156,11 +172,14 @@ class TuneChunks:
 
 
 def make_batches(mode: str, stream: np.ndarray, *, seq_len: int, batch_size: int, gen: torch.Generator,
-                 seed: int, rank: int = 0, world: int = 1, context: np.ndarray | None = None):
+                 seed: int, rank: int = 0, world: int = 1, context: np.ndarray | None = None,
+                 weight: np.ndarray | None = None):
     """Batches of `stream` in `mode`; with `context` (the stream's context codes, `ContextReader.stream`) each
-    batch carries the codes of its inputs."""
+    batch carries the codes of its inputs, with `weight` (one per character, `cadence_weights`) the loss
+    weights of its targets."""
     if mode == "random":
-        return RandomWindows(stream, seq_len, batch_size, gen, world, context)
+        return RandomWindows(stream, seq_len, batch_size, gen, world, context, weight)
     if mode == "tunes":
-        return TuneChunks(stream, seq_len, batch_size, seed=seed, rank=rank, world=world, context=context)
+        return TuneChunks(stream, seq_len, batch_size, seed=seed, rank=rank, world=world, context=context,
+                          weight=weight)
     raise ValueError(f"unknown window mode {mode!r}; choose one of {', '.join(MODES)}")

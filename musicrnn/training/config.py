@@ -52,6 +52,10 @@ class TrainConfig(Settings):
     # The context inputs' learning rate over `lr`: they start at zero in a fine-tune, and at the base rate
     # AdamW moves them too little to matter within one (a norm of 0.03 after 700 steps, the characters' ~8).
     context_lr_scale: float = 1.0
+    # The loss weight of the characters in a part's last bars (data/cadences.py), 1 for a plain mean.
+    cadence_weight: float = 1.0
+    # The share of input notes replaced by random ones while training (data/note_noise.py), 0 for none.
+    note_noise: float = 0.0
 
     def __post_init__(self):
         for name, low in (("batch_size", 1), ("seq_len", 1), ("warmup_steps", 0), ("eval_every", 1),
@@ -66,7 +70,8 @@ class TrainConfig(Settings):
             raise OptionError(f"max_steps {self.max_steps!r}: must be a whole number of at least 1")
         for name, zero_ok, high in (("lr", False, 10), ("epochs", False, 1e6), ("weight_decay", True, 10),
                                     ("min_lr_ratio", True, 1), ("grad_clip", False, 1e6), ("val_fraction", False, 1),
-                                    ("context_lr_scale", False, 1000)):
+                                    ("context_lr_scale", False, 1000), ("cadence_weight", False, 100),
+                                    ("note_noise", True, 0.5)):
             value = getattr(self, name)
             if not isinstance(value, (int, float)) or not math.isfinite(value) or value > high \
                     or value < 0 or (value == 0 and not zero_ok):

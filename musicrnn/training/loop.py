@@ -19,6 +19,9 @@ import torch.distributed as dist
 import torch.nn.functional as F
 
 from musicrnn.data.batches import IGNORE, make_batches
+from musicrnn.data.cadences import cadence_weights
+from musicrnn.data.context import ContextReader
+from musicrnn.data.note_noise import add_note_noise, note_ids
 from musicrnn.data.stream import Prepared, prepare, split_stream
 from musicrnn.errors import CheckpointError, MusicRNNError, TrainingError
 from musicrnn.files import remove_partial_writes
@@ -46,11 +49,17 @@ from musicrnn.training.run_folder import (
 STRIP_CHARS = 400
 
 
-def loss_fn(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy over the targets that are not padding (0 when all are)."""
-    total = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=IGNORE,
-                            reduction="sum")
-    return total / (targets != IGNORE).sum().clamp(min=1)
+def loss_fn(logits: torch.Tensor, targets: torch.Tensor, weight: torch.Tensor | None = None) -> torch.Tensor:
+    """Mean cross-entropy over the targets that are not padding (0 when all are); with `weight` (one per
+    target), the weighted mean."""
+    if weight is None:
+        total = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=IGNORE,
+                                reduction="sum")
+        return total / (targets != IGNORE).sum().clamp(min=1)
+    each = F.cross_entropy(logits.reshape(-1, logits.size(-1)), targets.reshape(-1), ignore_index=IGNORE,
+                           reduction="none")
+    weight = weight.reshape(-1) * (targets.reshape(-1) != IGNORE)
+    return (each * weight).sum() / weight.sum().clamp(min=1e-8)
 
 
 def _detach(state):
@@ -173,6 +182,10 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
     model = CharRNN(model_cfg, vocab.tokens).to(device)
     reader = model.context_reader
     train_context = reader.stream(data.train) if reader is not None else None
+    notes = note_ids(vocab.tokens)
+    train_weight = None
+    if cfg.cadence_weight != 1:
+        train_weight = cadence_weights(ContextReader(vocab.tokens).text(data.train), cfg.cadence_weight)
     named = dict(model.named_parameters())
     groups = [{"params": [p for k, p in named.items() if k not in CONTEXT_WEIGHTS], "lr_scale": 1.0}]
     if CONTEXT_WEIGHTS & set(named):
@@ -182,7 +195,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
     gen = torch.Generator().manual_seed(cfg.seed * 1000 + rank)
     try:
         batches = make_batches(cfg.windows, data.train, seq_len=cfg.seq_len, batch_size=cfg.batch_size, gen=gen,
-                               seed=cfg.seed, rank=rank, world=world, context=train_context)
+                               seed=cfg.seed, rank=rank, world=world, context=train_context,
+                               weight=train_weight)
     except ValueError as e:
         raise TrainingError(str(e)) from None
     steps_per_epoch = batches.steps_per_epoch
@@ -262,13 +276,15 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
             for g in opt.param_groups:
                 g["lr"] = cfg.lr * g["lr_scale"] * lr_factor(step, cfg, total_steps) * st["plateau_scale"]
             b = batches.next()
-            x, y = b.x.to(device, non_blocking=True), b.y.to(device, non_blocking=True)
+            x = add_note_noise(b.x, notes, cfg.note_noise, gen) if cfg.note_noise else b.x
+            x, y = x.to(device, non_blocking=True), b.y.to(device, non_blocking=True)
             context = None if b.context is None else b.context.to(device, non_blocking=True)
+            weight = None if b.weight is None else b.weight.to(device, non_blocking=True)
             state = None if b.fresh else _detach(state)
             t0 = time.perf_counter()
             with autocast(device):
                 logits, state = model(x, state, context)
-                loss = loss_fn(logits.float(), y)
+                loss = loss_fn(logits.float(), y, weight)
             if not torch.isfinite(loss).item():
                 raise TrainingError(f"loss became {loss.item()} at step {step}; training stopped. best.pt is "
                                     f"unchanged; try a lower --lr")
@@ -278,6 +294,9 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
             opt.step()
             st["step"] = step = step + 1
             n = (y != IGNORE).sum().item()
+            if weight is not None:  # the logs show the plain loss, comparable across runs and with validation
+                with torch.no_grad():
+                    loss = loss_fn(logits.detach().float(), y)
             acc_loss += loss.item() * n
             acc_correct += (logits.detach().argmax(-1) == y).sum().item()  # IGNORE never equals an id
             acc_count += n

@@ -79,6 +79,18 @@ def test_key_copies_reach_the_run(app_env, small_abc_corpus):
     assert run["data"]["augment_copies"] > 0  # every training tune once more, in another key
 
 
+def test_wrong_notes_and_cadence_weight_reach_the_run(app_env, small_abc_corpus):
+    at = new_app("train")
+    assert at.number_input(key="tr_note_noise").value == 0.0
+    assert at.number_input(key="tr_cadence_weight").value == 1.0
+    start_run(at, small_abc_corpus, "cadence", 6, note_noise=0.1, cadence_weight=3.0)
+    folder = app_env["runs"] / "cadence"
+    assert training_jobs().wait(folder, timeout=120)
+    run = json.loads((folder / "run.json").read_text())
+    assert run["status"] == "finished"
+    assert run["config"]["note_noise"] == 0.1 and run["config"]["cadence_weight"] == 3.0
+
+
 def test_second_start_is_refused_and_stop_keeps_checkpoints(app_env, small_abc_corpus):
     at = new_app("train")
     start_run(at, small_abc_corpus, "long", 100_000)

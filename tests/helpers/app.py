@@ -120,12 +120,13 @@ def player_files(at, k: int = 0) -> list[str]:
     return list(players(at)[k]["files"])
 
 
-def start_run(at, source, name, max_steps, preset="tiny", windows=None, augment_keys=None):
+def start_run(at, source, name, max_steps, preset="tiny", windows=None, **numbers):
+    """Start a run from the Train page; `numbers` sets its number inputs by field (`augment_keys=1`)."""
     at.button_group(key="tr_preset").set_value(preset).run()
     if windows:
         at.selectbox(key="tr_windows").set_value(windows)
-    if augment_keys is not None:
-        at.number_input(key="tr_augment_keys").set_value(augment_keys)
+    for field, value in numbers.items():
+        at.number_input(key=f"tr_{field}").set_value(value)
     at.selectbox(key="tr_source").set_value("other").run()
     at.text_input(key="tr_source_path").set_value(str(source))
     at.number_input(key="tr_max_steps").set_value(max_steps)

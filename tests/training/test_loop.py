@@ -58,10 +58,11 @@ def test_not_a_checkpoint_and_truncated(tmp_path, tiny_run):
         load_checkpoint(other)
 
 
-def test_resume_continues_exactly(tmp_path, small_abc_corpus):
-    m, t = _cfg(small_abc_corpus, tmp_path / "straight", max_steps=30, eval_every=15)
+@pytest.mark.parametrize("extra", [{}, {"cadence_weight": 3.0, "note_noise": 0.2}], ids=["plain", "weighted-noisy"])
+def test_resume_continues_exactly(tmp_path, small_abc_corpus, extra):
+    m, t = _cfg(small_abc_corpus, tmp_path / "straight", max_steps=30, eval_every=15, **extra)
     train(m, t)
-    m, t = _cfg(small_abc_corpus, tmp_path / "resumed", max_steps=15, eval_every=15)
+    m, t = _cfg(small_abc_corpus, tmp_path / "resumed", max_steps=15, eval_every=15, **extra)
     train(m, t)
     m, t = _cfg(small_abc_corpus, tmp_path / "resumed")
     summary = train(m, t, resume=True, resume_overrides={"max_steps": 30})
@@ -89,9 +90,9 @@ def test_nan_loss_stops_and_keeps_best(tmp_path, small_abc_corpus, monkeypatch):
     real = train_mod.loss_fn
     calls = {"n": 0}
 
-    def poisoned(logits, targets):
+    def poisoned(logits, targets, weight=None):
         calls["n"] += 1
-        loss = real(logits, targets)
+        loss = real(logits, targets, weight)
         return loss * float("nan") if calls["n"] > 5 else loss
 
     monkeypatch.setattr(train_mod, "loss_fn", poisoned)
