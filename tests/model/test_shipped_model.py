@@ -58,3 +58,16 @@ def test_shipped_model_writes_tunes_with_the_primed_header(shipped):
     for t in tunes:
         assert t.text.startswith("X:1\nL:1/8\nM:6/8\nK:D\n")
         assert len(t.text) > len("X:1\nL:1/8\nM:6/8\nK:D\n") + 20  # a body, not an empty tune
+
+
+def test_known_limits_carry_the_cards_own_figures():
+    from musicrnn.report.card_text import render_readme
+
+    card = json.loads(CARD.read_text())
+    card["music"]["reel"]["style"]["ends_on_final"] = 0.123
+    card["music_seed2"]["jig"]["bar_ok_rate"] = 0.5
+    limits = render_readme(card).split("## Known limits")[1]
+    seed2 = card["music_seed2"]["reel"]["style"]["ends_on_final"]
+    real = card["music"]["validation_style"]["reel"]["ends_on_final"]
+    assert f"reels 0.12-{seed2:.2f} against {real:.2f}" in limits
+    assert "50.0-" in limits  # the bars line's lowest reel or jig figure
