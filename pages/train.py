@@ -97,7 +97,7 @@ with st.expander("New training run", expanded=MANAGER and not any(r.active for r
     t5.number_input("Patience", 0, 100, key="tr_patience",
                     help="Validations without improvement before stopping early; 0: never.")
     t6.number_input("Max steps", 0, 10_000_000, key="tr_max_steps", help="0: train for the epochs above.")
-    d1, d3, d4, d5, d6, d2 = st.columns([1, 1, 1, 1, 1, 2])
+    d1, d3, d4, d5, d6, d2 = st.columns([1.4, 1.3, 1, 1, 1.1, 1.6])
     devices = ["auto", "cpu"] + (["cuda"] if dev_kind == "cuda" else []) + (["mps"] if dev_kind == "mps" else [])
     device = d1.selectbox("Device", devices, key="tr_device",
                           format_func=lambda d: f"auto: {dev_label}" if d == "auto" else d)

@@ -243,7 +243,14 @@ def test_the_studio_generates_a_tune_that_plays(browser, server, width, height, 
     assert page.evaluate("() => document.documentElement.scrollWidth") <= width  # no sideways scrolling
     play = page.locator(PLAYER).get_by_role("button", name="Play")
     play.scroll_into_view_if_needed()
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     play.tap() if phone else play.click()
+    try:  # a loaded machine can take a moment to start the sound
+        page.wait_for_function(f"() => !document.querySelector('{PLAYER} audio').paused", timeout=10_000)
+    except PlaywrightTimeout:
+        status = page.locator(PLAYER + " [role=status], " + PLAYER + " .mr-status").all_text_contents()
+        raise AssertionError(f"the sound did not start; the player says {status}") from None
     time.sleep(2.5)
     assert not page.evaluate("() => document.querySelector('[data-testid=musicrnn-player] audio').paused")
     assert page.locator(PLAYER + " svg .playing").count() >= 1
