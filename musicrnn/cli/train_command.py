@@ -36,8 +36,10 @@ def add_commands(sub) -> None:
                    help="also give the model the bar of the part each character stands in (counted from the bar "
                         "lines; a repeat or double bar starts a part), so it need not count them")
     t.add_argument("--cadence-weight", type=float, default=None, metavar="W",
-                   help="weigh the loss on the characters of each part's last two bars W times (default 1), so "
-                        "the model learns to end a part as the tunes do")
+                   help="weigh the loss on the characters of each part's end W times (default 1), so the model "
+                        "learns to end a part as the tunes do; --cadence-bars says how much of the end")
+    t.add_argument("--cadence-bars", type=int, default=None, metavar="N",
+                   help="the part's last N bars carry --cadence-weight (default 2), or with 0 its last note alone")
     t.add_argument("--note-noise", type=float, default=None, metavar="P",
                    help="replace this share of the input notes with random ones while training (0-0.5; default "
                         "0), so the model learns to find its way from wrong notes such as its own")
@@ -89,6 +91,7 @@ def cmd_train(args) -> int:
                       tensorboard=args.tensorboard or None, val_fraction=args.val_fraction, init=args.init,
                       windows=args.windows, augment_keys=args.augment_keys,
                       context_lr_scale=args.context_lr_scale, cadence_weight=args.cadence_weight,
+                      cadence_bars=args.cadence_bars,
                       note_noise=args.note_noise)
     try:
         model_cfg, cfg = configs_from_preset(args.preset, model_over, train_over)

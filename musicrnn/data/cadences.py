@@ -4,7 +4,8 @@ A tune's parts end on a cadence, and the last bars of a part are a small share o
 loss barely sees them: a model can write convincing bars and still close a part on the wrong note. A part ends
 at a bar line of more than one character that is not a repeat's opening (`:|`, `||`, `|]`, `::`, `:|2`…) and
 at a tune's last bar line; its cadence is the characters after the bar line `bars` bars before it, up to and
-including it (never reaching back past the body's start or the previous part's end).
+including it (never reaching back past the body's start or the previous part's end); or, with `bars` 0, the
+part's last note alone: the one choice that decides whether the part ends on the final.
 
 This is a loss weight, read from the whole text (it looks ahead to the bar line), never a model input.
 """
@@ -55,13 +56,30 @@ def cadence_spans(tune: str, bars: int = CADENCE_BARS) -> list[tuple[int, int]]:
     return spans
 
 
+_NOTE = re.compile(r"[\^_=]*[A-Ga-g]")
+_HIDE = re.compile(r'"[^"]*"|![^!]*!|\{[^}]*\}')
+
+
+def last_note_spans(tune: str) -> list[tuple[int, int]]:
+    """(start, end) of the last note of each part of one tune's text: its accidentals and letter, the characters
+    that choose its pitch (chord symbols, decorations and grace notes are not notes)."""
+    out = []
+    for a, b in cadence_spans(tune, 1):
+        seg = _HIDE.sub(lambda m: " " * len(m.group(0)), tune[a:b])
+        notes = list(_NOTE.finditer(seg))
+        if notes:
+            out.append((a + notes[-1].start(), a + notes[-1].end()))
+    return out
+
+
 def cadence_weights(text: str, weight: float, bars: int = CADENCE_BARS) -> np.ndarray:
     """A float32 weight for each character of a stream's text (tunes joined by EOS_CHAR, as
-    `ContextReader.text` gives it): `weight` in the cadences, 1 elsewhere."""
+    `ContextReader.text` gives it): `weight` in the cadences (their last `bars` bars, or with 0 the part's last
+    note alone), 1 elsewhere."""
     out = np.ones(len(text), dtype=np.float32)
     at = 0
     for tune in text.split(EOS_CHAR):
-        for a, b in cadence_spans(tune, bars):
+        for a, b in (last_note_spans(tune) if bars == 0 else cadence_spans(tune, bars)):
             out[at + a : at + b] = weight
         at += len(tune) + 1
     return out

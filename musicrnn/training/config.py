@@ -54,6 +54,7 @@ class TrainConfig(Settings):
     context_lr_scale: float = 1.0
     # The loss weight of the characters in a part's last bars (data/cadences.py), 1 for a plain mean.
     cadence_weight: float = 1.0
+    cadence_bars: int = 2  # how much of a part's end that weight covers: its last N bars, or 0 for its last note
     # The share of input notes replaced by random ones while training (data/note_noise.py), 0 for none.
     note_noise: float = 0.0
 
@@ -63,6 +64,9 @@ class TrainConfig(Settings):
             value = getattr(self, name)
             if not isinstance(value, int) or isinstance(value, bool) or value < low:
                 raise OptionError(f"{name} {value!r}: must be a whole number of at least {low}")
+        if not isinstance(self.cadence_bars, int) or isinstance(self.cadence_bars, bool) \
+                or not 0 <= self.cadence_bars <= 16:
+            raise OptionError(f"cadence_bars {self.cadence_bars!r}: must be a whole number from 0 to 16")
         if not isinstance(self.augment_keys, int) or isinstance(self.augment_keys, bool) \
                 or not 0 <= self.augment_keys <= 11:
             raise OptionError(f"augment_keys {self.augment_keys!r}: must be a whole number from 0 to 11")

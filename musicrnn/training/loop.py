@@ -185,7 +185,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
     notes = note_ids(vocab.tokens)
     train_weight = None
     if cfg.cadence_weight != 1:
-        train_weight = cadence_weights(ContextReader(vocab.tokens).text(data.train), cfg.cadence_weight)
+        train_weight = cadence_weights(ContextReader(vocab.tokens).text(data.train), cfg.cadence_weight,
+                                       cfg.cadence_bars)
     named = dict(model.named_parameters())
     groups = [{"params": [p for k, p in named.items() if k not in CONTEXT_WEIGHTS], "lr_scale": 1.0}]
     if CONTEXT_WEIGHTS & set(named):

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from musicrnn.data.batches import IGNORE, TuneChunks, make_batches
-from musicrnn.data.cadences import cadence_spans, cadence_weights
+from musicrnn.data.cadences import cadence_spans, cadence_weights, last_note_spans
 from musicrnn.data.context import EOS_CHAR
 from musicrnn.errors import OptionError
 from musicrnn.training.config import TrainConfig
@@ -57,6 +57,20 @@ def test_weights_mark_the_cadences_of_each_tune_of_a_stream():
     expected = np.array([4.0 if any(s <= i < e for s, e in spans) else 1.0 for i in range(len(text))])
     assert w.dtype == np.float32 and np.array_equal(w, expected)
     assert [text[s:e] for s, e in spans[3:]] == ["DF A2|d4||", "fe dc|d4|]"]
+
+
+def test_the_last_note_of_each_part_is_its_accidentals_and_letter():
+    assert [JIG[a:b] for a, b in last_note_spans(JIG)] == ["G", "G", "G"]
+    tune = 'X:1\nM:6/8\nK:D\nfed cBA|"A7"B ^c2 {ef}!trill!d3:|\n|:fed "G"_B2 {g}"D"=d||\n'
+    assert [tune[a:b] for a, b in last_note_spans(tune)] == ["d", "=d"]  # grace notes and chord symbols are not
+    w = cadence_weights(tune + EOS_CHAR, 5.0, bars=0)
+    assert "".join(c for c, x in zip(tune, w) if x == 5.0) == "d=d"
+
+
+@pytest.mark.parametrize("bad", [-1, 17, 1.5, True])
+def test_cadence_bars_is_checked(bad):
+    with pytest.raises(OptionError, match="cadence_bars"):
+        TrainConfig(cadence_bars=bad)
 
 
 @pytest.mark.parametrize("mode", ["random", "tunes"])

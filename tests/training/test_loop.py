@@ -58,7 +58,8 @@ def test_not_a_checkpoint_and_truncated(tmp_path, tiny_run):
         load_checkpoint(other)
 
 
-@pytest.mark.parametrize("extra", [{}, {"cadence_weight": 3.0, "note_noise": 0.2}], ids=["plain", "weighted-noisy"])
+@pytest.mark.parametrize("extra", [{}, {"cadence_weight": 3.0, "cadence_bars": 0, "note_noise": 0.2}],
+                         ids=["plain", "weighted-noisy"])
 def test_resume_continues_exactly(tmp_path, small_abc_corpus, extra):
     m, t = _cfg(small_abc_corpus, tmp_path / "straight", max_steps=30, eval_every=15, **extra)
     train(m, t)
