@@ -236,12 +236,13 @@ def _limits_measured(card: dict) -> str:
   {raw}. Its parts close where they should, often on the dominant. With the studio's **End on the final**
   ({redraws[0]['final_redraws']} more draw of such a last bar): {redrawn}; more draws overshoot real reels.
   Neither the key and bar inputs (stage 5), nor wrong notes in training or a heavier loss on a part's last bars
-  (`--note-noise`, `--cadence-weight`, tried on stage 5: see how it was chosen) moved the raw figure much. The
-  network knows where it is: linear probes read from its state that it is in a part's last bar (0.90
-  precision) and, as it chooses a note's letter there, whether that note will end the part (0.80 precision,
-  0.90 recall); yet it gives the tonic a mean 0.48 of its probability at a part's last note, where real tunes
-  have it 0.76 of the time. More data per type (IrishMAN's 214,000 tunes on a GPU) or a larger model is the next
-  thing to try.
+  (`--note-noise`, `--cadence-weight`, tried on stage 5: see how it was chosen) moved the raw figure much; the
+  loss on a part's last note alone, counted 20 times (`--cadence-bars 0`), raised it by about 0.1 but took reels'
+  parses and bars under the floors, so that model does not ship. The network knows where it is: linear probes
+  read from its state that it is in a part's last bar (0.90 precision) and, as it chooses a note's letter there,
+  whether that note will end the part (0.80 precision, 0.90 recall); yet it gives the tonic a mean 0.48 of its
+  probability at a part's last note, where real tunes have it 0.76 of the time. More data per type (IrishMAN's
+  214,000 tunes on a GPU) or a larger model, taught at the last note, is the next thing to try.
 - **Bars**: of the bars of tunes sampled at temperature {mu['temperature']}, {bars} % of reels' and jigs' have the
   meter's duration, {every} % over all the types asked for (slip jigs, 9/8, pull it down). The studio ranks its
   candidates with the same check, so what a user sees first is usually clean. Cleaning got reels and jigs most
