@@ -7,6 +7,8 @@ at a tune's last bar line; its cadence is the characters after the bar line `bar
 including it (never reaching back past the body's start or the previous part's end); or, with `bars` 0, the
 part's last note alone: the one choice that decides whether the part ends on the final.
 
+Bar lines and notes are read with the project's tokenizer (`notation.durations.TOKEN`, as the bar scanner and
+`ends_on_final` read them), so a chord's note is its first, and text in quotes or decorations is not music.
 This is a loss weight, read from the whole text (it looks ahead to the bar line), never a model input.
 """
 from __future__ import annotations
@@ -16,31 +18,31 @@ import re
 import numpy as np
 
 from musicrnn.data.context import EOS_CHAR
+from musicrnn.notation.durations import INNER_NOTE, body_tokens, sounding_note
 
 CADENCE_BARS = 2
-_BAR_LINE = re.compile(r"[|:]*\|\]|[|:]+")
-_FIELD_LINE = re.compile(r"^(?:[A-Za-z+]:|%)")
+_DIGITS = "0123456789"
 
 
-def _body_bar_lines(tune: str) -> list[tuple[int, int]] | None:
-    """(start, end) of each bar line in a tune's body, outside field and comment lines; None without a body."""
-    m = re.search(r"^K:[^\n]*\n", tune, re.M)
-    if not m:
-        return None
-    out, at = [], m.end()
-    for line in tune[m.end():].split("\n"):
-        if not _FIELD_LINE.match(line):
-            out += [(at + b.start(), at + b.end()) for b in _BAR_LINE.finditer(line)]
-        at += len(line) + 1
+def _bar_lines(tokens: list[tuple[int, re.Match]]) -> list[tuple[int, int]]:
+    """(start, end) of each bar line among a body's tokens, without an ending's number (`:|2` is `:|`)."""
+    out = []
+    for at, m in tokens:
+        if m.lastgroup == "bar":
+            line = m.group(0).rstrip(_DIGITS)
+            if "|" in line or ":" in line:  # `[2` alone opens an ending, it is not a bar line
+                out.append((at, at + len(line)))
     return out
 
 
 def cadence_spans(tune: str, bars: int = CADENCE_BARS) -> list[tuple[int, int]]:
     """(start, end) character spans of the cadences of one tune's text (see the module's docstring)."""
-    lines = _body_bar_lines(tune)
-    if not lines:
-        return []
-    body = re.search(r"^K:[^\n]*\n", tune, re.M).end()
+    scanned = body_tokens(tune)
+    return [] if scanned is None else _cadences(tune, *scanned, bars)
+
+
+def _cadences(tune: str, body: int, tokens: list[tuple[int, re.Match]], bars: int) -> list[tuple[int, int]]:
+    lines = _bar_lines(tokens)
     spans, part_start = [], 0  # index into `lines` of the part's first bar line
     for j, (a, b) in enumerate(lines):
         text = tune[a:b]
@@ -56,19 +58,30 @@ def cadence_spans(tune: str, bars: int = CADENCE_BARS) -> list[tuple[int, int]]:
     return spans
 
 
-_NOTE = re.compile(r"[\^_=]*[A-Ga-g]")
-_HIDE = re.compile(r'"[^"]*"|![^!]*!|\{[^}]*\}')
+def _pitch_span(at: int, m: re.Match) -> tuple[int, int]:
+    """The characters of a note token that choose its pitch: accidentals and letter (a chord: its first note's)."""
+    if m.lastgroup == "chord":
+        first = INNER_NOTE.search(m.group("inner"))
+        at += m.start("inner") - m.start() + first.start()
+        text = first.group(0)
+    else:
+        text = m.group("note")
+    letter = next(i for i, c in enumerate(text) if c.isalpha())
+    return at, at + letter + 1
 
 
 def last_note_spans(tune: str) -> list[tuple[int, int]]:
-    """(start, end) of the last note of each part of one tune's text: its accidentals and letter, the characters
-    that choose its pitch (chord symbols, decorations and grace notes are not notes)."""
+    """(start, end) of the last note of each part of one tune's text: the characters that choose its pitch, its
+    accidentals and letter (chord symbols, decorations, grace notes and rests are not notes)."""
+    scanned = body_tokens(tune)
+    if scanned is None:
+        return []
+    notes = [(at, m) for at, m in scanned[1] if sounding_note(m) is not None]
     out = []
-    for a, b in cadence_spans(tune, 1):
-        seg = _HIDE.sub(lambda m: " " * len(m.group(0)), tune[a:b])
-        notes = list(_NOTE.finditer(seg))
-        if notes:
-            out.append((a + notes[-1].start(), a + notes[-1].end()))
+    for a, b in _cadences(tune, *scanned, 1):
+        inside = [(at, m) for at, m in notes if a <= at < b]
+        if inside:
+            out.append(_pitch_span(*inside[-1]))
     return out
 
 

@@ -163,22 +163,29 @@ def sounding_note(m: re.Match) -> str | None:
     return None
 
 
-def last_note_start(abc: str) -> int | None:
-    """Index in `abc` of the token of its body's last sounding note (the one `ends_on_final` reads); None
-    without a `K:` line or a note."""
+def body_tokens(abc: str) -> tuple[int, list[tuple[int, re.Match]]] | None:
+    """Where a tune's body starts in `abc` (after its `K:` line), and every TOKEN match of its music lines (body
+    field lines skipped) with the index in `abc` where it starts; None without a `K:` line."""
     lines = abc.split("\n")
     start = body_start(lines)
     if start is None:
         return None
     k = start[0]
-    offset, found = sum(len(line) + 1 for line in lines[: k + 1]), None
+    body = offset = sum(len(line) + 1 for line in lines[: k + 1])
+    tokens = []
     for line in lines[k + 1:]:
         if not body_field(line):
-            for m in TOKEN.finditer(line):
-                if sounding_note(m) is not None:
-                    found = offset + m.start()
+            tokens += [(offset + m.start(), m) for m in TOKEN.finditer(line)]
         offset += len(line) + 1
-    return found
+    return body, tokens
+
+
+def last_note_start(abc: str) -> int | None:
+    """Index in `abc` of the token of its body's last sounding note (the one `ends_on_final` reads); None
+    without a `K:` line or a note."""
+    body = body_tokens(abc)
+    notes = [at for at, m in body[1] if sounding_note(m) is not None] if body else []
+    return notes[-1] if notes else None
 
 
 def body_field(line: str) -> re.Match | None:

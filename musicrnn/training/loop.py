@@ -277,7 +277,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
             for g in opt.param_groups:
                 g["lr"] = cfg.lr * g["lr_scale"] * lr_factor(step, cfg, total_steps) * st["plateau_scale"]
             b = batches.next()
-            x = add_note_noise(b.x, notes, cfg.note_noise, gen) if cfg.note_noise else b.x
+            x = add_note_noise(b.x, notes, cfg.note_noise, gen)  # b.x itself, no draw, when the share is 0
             x, y = x.to(device, non_blocking=True), b.y.to(device, non_blocking=True)
             context = None if b.context is None else b.context.to(device, non_blocking=True)
             weight = None if b.weight is None else b.weight.to(device, non_blocking=True)
