@@ -5,7 +5,9 @@ each run opens a fresh page on the Studio with its default settings (reel, key D
 3 candidates, up to 600 characters, a new random seed each time), clicks Generate and waits until the
 player is ready: its inline score has every note tagged with the timeline (`data-note`) and its audio has
 loaded (a press of Play would start it). The first run is cold (model load,
-first render) and reported apart; the figure is the median of the warm ones.
+first render) and reported apart; the figure is the median of the warm ones. After each warm run it also
+types a one-note edit into the player's ABC box and times the score's redraw (`edit_redraw_median_s`; the
+player re-renders in the browser, with no Streamlit rerun).
 
 The split is measured in this process with the same library calls and settings the page makes: sampling
 (on one torch thread, as the page does), checking the candidates (two render workers side by side), then for
@@ -53,6 +55,40 @@ SHOWN = """() => {
   if (err && app && app.getAttribute("data-test-script-state") === "notRunning") return "error: " + err.innerText;
   return false;
 }"""
+
+
+# The player's score, in the main area: its SVG's markup, to see an edit redraw it.
+SCORE = "() => { const s = document.querySelector('[data-testid=stMain] [data-testid=musicrnn-player] svg'); " \
+        "return s ? s.innerHTML : ''; }"
+REDRAWN = "(old) => { const s = document.querySelector('[data-testid=stMain] [data-testid=musicrnn-player] svg'); " \
+          "return !!s && s.querySelector('[data-note]') !== null && s.innerHTML !== old; }"
+STEP = {c: n for c, n in zip("ABCDEFGabcdefg", "BCDEFGAbcdefga")}
+
+
+def one_note_changed(abc: str) -> str:
+    """The tune with its first body note a step higher (same length, so the bars still add up)."""
+    body = abc.index("\n", abc.index("\nK:") + 1) + 1
+    quoted = decorated = False
+    for i in range(body, len(abc)):
+        c = abc[i]
+        quoted ^= c == '"' and not decorated
+        decorated ^= c == "!" and not quoted
+        if not (quoted or decorated) and c in STEP:
+            return abc[:i] + STEP[c] + abc[i + 1:]
+    raise ValueError("the tune has no note to change")
+
+
+def edit_redraws(page, edits: int, timeout_s: float) -> list[float]:
+    """Seconds from typing a one-note edit into the player's ABC box to its score redrawn, `edits` times."""
+    box = page.locator('[data-testid="stMain"] [data-testid="musicrnn-player"]').get_by_label("ABC", exact=True)
+    times = []
+    for _ in range(edits):
+        before, text = page.evaluate(SCORE), one_note_changed(box.input_value())
+        t0 = time.perf_counter()
+        box.fill(text)
+        page.wait_for_function(REDRAWN, arg=before, timeout=timeout_s * 1000, polling=10)
+        times.append(time.perf_counter() - t0)
+    return times
 
 
 def _med(xs):
@@ -170,7 +206,7 @@ def browser(runs: int = 5, checkpoint=None, timeout_s: float = 120.0) -> dict:
             shutil.copy(best, dest / "best.pt")
             if (best.parent / "run.json").exists():
                 shutil.copy(best.parent / "run.json", dest / "run.json")
-        times = []
+        times, edits = [], []
         proc = None
         try:
             t_start = time.perf_counter()
@@ -191,6 +227,8 @@ def browser(runs: int = 5, checkpoint=None, timeout_s: float = 120.0) -> dict:
                     times.append(time.perf_counter() - t0)
                     if outcome != "ok":
                         raise RuntimeError(f"the studio showed an error instead of score and audio: {outcome[:500]}")
+                    if len(times) > 1:  # warm: one edit per run, typed into the player as a musician would
+                        edits += edit_redraws(page, 1, timeout_s)
                     page.close()
         except Exception as e:
             lines = (Path(tmp) / "streamlit.log").read_text(errors="replace").splitlines()
@@ -201,6 +239,7 @@ def browser(runs: int = 5, checkpoint=None, timeout_s: float = 120.0) -> dict:
                 stop_app(proc)
     return {"browser_cold_s": round(times[0], 3), "browser_median_s": _med(times[1:]),
             "browser_runs_s": [round(t, 3) for t in times[1:]], "server_start_s": round(server_s, 2),
+            "edit_redraw_median_s": _med(edits), "edit_redraw_runs_s": [round(t, 3) for t in edits],
             "browser": "Debian Chromium (Playwright, headless)"}
 
 

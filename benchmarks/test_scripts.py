@@ -81,3 +81,14 @@ def test_train_compare_script_prints_one_json_line_and_report_reads_it(small_abc
 
     md = run_all.report([res])
     assert "Training throughput" in md and f"**{res['speedup']}×**" in md
+
+
+def test_the_studio_benchmarks_edit_changes_one_body_note_and_keeps_its_length():
+    from music21 import converter
+    from studio_latency import one_note_changed
+
+    abc = 'X:1\nT:Edit\nM:4/4\nL:1/8\nK:G\n"Am"!trill!G2AB c2d2|ef g2 g4|]\n'
+    edited = one_note_changed(abc)
+    assert edited == abc.replace("G2AB", "A2AB")  # neither the chord symbol nor the decoration is touched
+    lengths = [converter.parseData(t, format="abc").flatten().notes.stream().highestTime for t in (abc, edited)]
+    assert lengths[0] == lengths[1] == 8.0

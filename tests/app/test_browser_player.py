@@ -171,11 +171,10 @@ def test_an_edit_rerenders_without_a_rerun_and_a_problem_keeps_the_last_score(br
     t0 = time.perf_counter()
     text = box.input_value().replace("DEFG ABcd", "DEFG ABce", 1)
     box.fill(text)
+    # how fast is a figure of benchmarks/studio_latency.py (edit_redraw); here only that it redraws by itself
     page.wait_for_function("(old) => { const s = document.querySelector('[data-testid=musicrnn-player] svg');"
                            " return s && s.innerHTML !== old; }", arg=before, timeout=10_000)
-    elapsed = time.perf_counter() - t0
-    assert elapsed < 1.0, elapsed
-    print(f"an edit redrew the score in {elapsed:.2f} s with no message to Streamlit")
+    print(f"an edit redrew the score in {time.perf_counter() - t0:.2f} s with no message to Streamlit")
     assert page.evaluate("() => window.__sent") == 0  # no rerun asked while typing
     # a parse problem: shown under the box with its line, the last good score stays
     good = page.locator(PLAYER + " svg").first.inner_html()
