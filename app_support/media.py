@@ -14,8 +14,9 @@ import numpy as np
 from musicrnn.errors import MusicRNNError
 from musicrnn.music.midi import DEFAULT_TEMPO
 
-#: What the page shows and offers for a tune (Opus is not made: WAV is faster to synthesize here).
-RENDER_FORMATS = ("midi", "wav", "musicxml", "svg", "timeline")
+#: What a render makes at once. The page's audio (WAV: Opus takes longer to synthesize here) is made from the
+#: MIDI when the player first asks for it (`page_audio`), so the score is drawn without waiting for the sound.
+RENDER_FORMATS = ("midi", "musicxml", "svg", "timeline")
 
 
 class _LRU:
@@ -78,12 +79,11 @@ def compact_wav(wav: bytes) -> bytes:
 
 def render_tune(abc: str, *, tempo: float = DEFAULT_TEMPO, instrument: str = "piano", transpose: int = 0,
                 swing: float = 0.0, ended: bool | None = None, page_width: int | None = None) -> dict:
-    """Check, score, timeline, MIDI, page audio and MusicXML of a tune, in one isolated worker call; cached by
-    content.
+    """Check, score, timeline, MIDI and MusicXML of a tune, in one isolated worker call; cached by content.
 
-    Returns `musicrnn.music.isolated.render_all`'s dict, with `data["wav"]` replaced by the compact page audio
-    and `key` (its place in the cache). Raises MusicRNNError only for bad options or oversized text; a failed
-    format is in `errors`.
+    Returns `musicrnn.music.isolated.render_all`'s dict plus `key` (its place in the cache); `page_audio` adds
+    `data["wav"]` later. Raises MusicRNNError only for bad options or oversized text; a failed format is in
+    `errors`.
     """
     key = render_key(abc, tempo, instrument, transpose, swing, ended, page_width)
     hit = _CACHE.get(key)
@@ -93,11 +93,23 @@ def render_tune(abc: str, *, tempo: float = DEFAULT_TEMPO, instrument: str = "pi
 
     res = render_all(abc, RENDER_FORMATS, tempo=tempo, instrument=instrument, transpose=transpose,
                      swing=swing, check=True, ended=ended, page_width=page_width)
-    if "wav" in res["data"]:
-        res["data"]["wav"] = compact_wav(res["data"]["wav"])
     res["key"] = key
     _CACHE.put(key, res)
     return res
+
+
+def page_audio(res: dict) -> bytes:
+    """The page's audio of a render (`compact_wav` of its MIDI synthesized), made the first time it is asked
+    for and kept in the render. Raises MusicRNNError when the render has no MIDI or the synthesizer fails."""
+    wav = res["data"].get("wav")
+    if wav is None:
+        from musicrnn.music.isolated import midi_to_wav
+
+        midi = res["data"].get("midi")
+        if midi is None:
+            raise MusicRNNError(res["errors"].get("midi") or "this render has no MIDI to play")
+        wav = res["data"]["wav"] = compact_wav(midi_to_wav(midi))
+    return wav
 
 
 def check_many(texts: list[str], ended: list[bool | None]) -> list[dict | None | str]:

@@ -272,7 +272,7 @@ function makePlayer(host, setStateValue) {
 
   async function start(at) {
     const a = v.audio;
-    if (!a.src) return;
+    if (!a.src) { st.playWhenLoaded = !!st.audioUrl; return; }  // Play before the sound has come: play it then
     lastUsed = self;
     if (at !== undefined) a.currentTime = at;
     if (st.loopOn) {
@@ -355,7 +355,6 @@ function makePlayer(host, setStateValue) {
 
   // ----- one render (from Python, or from the render route after an edit)
   function showRender(r) {
-    const playing = !v.audio.paused, at = v.audio.currentTime;
     st.key = r.key;
     st.tl = r.timeline;
     v.root.__timeline = r.timeline;  // for tests and tools that check the cursor against the timeline
@@ -365,7 +364,7 @@ function makePlayer(host, setStateValue) {
     drawLoop();
     if (r.audio && r.audio !== st.audioUrl) {
       st.audioUrl = r.audio;
-      loadAudio(r.audio, playing ? Math.min(at, r.timeline ? r.timeline.seconds : at) : null);
+      loadAudio(r.audio);
     } else if (!r.audio) {
       st.audioUrl = null;
       v.audio.removeAttribute("src");
@@ -379,19 +378,28 @@ function makePlayer(host, setStateValue) {
     show(v.audio.currentTime || 0);
   }
 
-  // The audio as a blob: a blob URL is seekable everywhere, whatever the server says about byte ranges.
-  async function loadAudio(url, resumeAt) {
+  // The audio as a blob: a blob URL is seekable everywhere, whatever the server says about byte ranges. It is
+  // synthesized on the first request, so it may arrive after Play: what was playing then goes on from there.
+  async function loadAudio(url) {
     try {
       const r = await fetch(url);
-      if (!r.ok || url !== st.audioUrl) return;
+      if (url !== st.audioUrl) return;
+      if (!r.ok) {  // the score stays; say why there is no sound
+        const doc = await r.json().catch(() => ({}));
+        v.status.textContent += " · no audio: " + (doc.error || "HTTP " + r.status);
+        v.play.disabled = true;
+        return;
+      }
       const blob = await r.blob();
       if (url !== st.audioUrl) return;
-      const old = v.audio.getAttribute("src");
+      const old = v.audio.getAttribute("src"), playing = !v.audio.paused;
+      const at = Math.min(v.audio.currentTime, st.tl ? st.tl.seconds : v.audio.currentTime);
       v.audio.setAttribute("src", URL.createObjectURL(blob));
       v.audio.load();
       if (old && old.startsWith("blob:")) URL.revokeObjectURL(old);
       v.root.setAttribute("data-audio", url);
-      if (resumeAt !== null) { v.audio.currentTime = resumeAt; v.audio.play().catch(() => {}); }
+      if (st.playWhenLoaded) { st.playWhenLoaded = false; start(); }
+      else if (playing) { v.audio.currentTime = at; v.audio.play().catch(() => {}); }
     } catch (e) {
       v.status.textContent = "Cannot load the audio: " + e.message;
     }

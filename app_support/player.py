@@ -78,15 +78,20 @@ def check_summary(check: dict | None) -> str:
     return " · ".join(parts)
 
 
+def made_from(fmt: str) -> str:
+    """The render format a served file is made from: the page's and the full-quality WAV come from the MIDI."""
+    return "midi" if fmt.startswith("wav") else fmt
+
+
 def payload(res: dict, abc: str) -> dict:
     """What the player draws for one render: score, timeline, audio and file URLs, problem and summary."""
     data, base = res["data"], f"{MEDIA_PATH}/{res['key']}"
-    files = {fmt: f"{base}/{fmt}" for fmt in FILES if data.get(fmt.removesuffix("-full"))}
+    files = {fmt: f"{base}/{fmt}" for fmt in FILES if data.get(made_from(fmt))}
     return {"key": res["key"], "svg": data.get("svg"),
             "timeline": json.loads(data["timeline"]) if data.get("timeline") else None,
-            "audio": f"{base}/wav" if data.get("wav") else None, "files": files,
+            "audio": f"{base}/wav" if data.get("midi") else None, "files": files,
             "problem": problem_of(res, abc), "summary": check_summary(res.get("check")),
-            "no_audio": None if data.get("wav") else (res["errors"].get("wav") or res["errors"].get("midi"))}
+            "no_audio": None if data.get("midi") else res["errors"].get("midi")}
 
 
 def refused(e: MusicRNNError) -> dict:

@@ -12,8 +12,9 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from app_support.live import LiveDocuments
-from app_support.media import cached_render
-from app_support.player import FILES, MEDIA_PATH, RENDER_PATH, render_payload
+from app_support.media import cached_render, page_audio
+from app_support.player import FILES, MEDIA_PATH, RENDER_PATH, made_from, render_payload
+from musicrnn.errors import MusicRNNError
 from musicrnn.files import safe_name
 from musicrnn.music.isolated import midi_to_wav
 from musicrnn.music.structure import MAX_ABC_CHARS
@@ -93,7 +94,8 @@ _EXTENSIONS = {"wav": "wav", **FILES}  # the page's audio, and the downloads
 
 async def media(request: Request) -> Response:
     """GET api/media/<render key>/<wav|midi|musicxml|wav-full>[?name=stem]: a file of a render made in this
-    process (the full-quality WAV is synthesized on demand); with `name`, as a download."""
+    process (both WAVs are synthesized from its MIDI on demand, the page's once); with `name`, as a download.
+    500 says why the synthesizer failed."""
     key, fmt = request.path_params["key"], request.path_params["fmt"]
     res = cached_render(key)
     if fmt not in _MEDIA_TYPES:
@@ -101,11 +103,16 @@ async def media(request: Request) -> Response:
     if res is None:
         return JSONResponse({"error": "no such render (the server forgets old ones): render the tune again"},
                             status_code=404)
-    data = res["data"].get(fmt.removesuffix("-full"))
+    data = res["data"].get(made_from(fmt))
     if data is None:
         return JSONResponse({"error": f"this render has no {fmt}"}, status_code=404)
-    if fmt == "wav-full":
-        data = await run_in_threadpool(midi_to_wav, res["data"]["midi"])
+    try:
+        if fmt == "wav":
+            data = await run_in_threadpool(page_audio, res)
+        elif fmt == "wav-full":
+            data = await run_in_threadpool(midi_to_wav, data)
+    except MusicRNNError as e:
+        return JSONResponse({"error": f"the audio could not be made: {e}"}, status_code=500)
     headers = {"Cache-Control": "private, max-age=3600"}
     name = request.query_params.get("name")
     if name:

@@ -7,8 +7,9 @@ import json
 import pytest
 from starlette.requests import Request
 
-from app_support.player import beats_per_bar, check_summary, problem_of, render_payload
+from app_support.player import beats_per_bar, check_summary, payload, problem_of, render_payload
 from app_support.routes import media, render
+from musicrnn.errors import MusicRNNError
 from tests.helpers.app import GOOD_TUNE
 
 
@@ -79,3 +80,28 @@ def test_beats_in_a_count_in_and_the_status_line():
         "8 bars, 1 off the meter · cut off")
     assert check_summary({"parses": False}) == "does not parse"
     assert problem_of({"check": {"parses": True}, "data": {"svg": "<svg/>"}, "errors": {}}, "") is None
+
+
+def test_the_score_comes_without_waiting_for_the_audio_which_is_made_once_when_asked(monkeypatch):
+    from app_support import media as media_module
+    from musicrnn.music import isolated
+
+    res = media_module.render_tune(GOOD_TUNE.replace("T:", "T:Lazy "), tempo=97)
+    assert "wav" not in res["data"] and res["data"]["svg"] and res["data"]["midi"]
+    calls = []
+    real = isolated.midi_to_wav
+    monkeypatch.setattr(isolated, "midi_to_wav", lambda midi: calls.append(1) or real(midi))
+    first = call(media, path_params={"key": res["key"], "fmt": "wav"})
+    again = call(media, path_params={"key": res["key"], "fmt": "wav"})
+    assert first.status_code == 200 and first.body[:4] == b"RIFF" and again.body == first.body
+    assert len(calls) == 1  # the second request is served from the render
+
+
+def test_a_render_without_midi_says_so_instead_of_playing():
+    from app_support.media import page_audio
+
+    res = {"data": {"svg": "<svg/>"}, "errors": {"midi": "music21 could not write MIDI: bad tuplet"}}
+    with pytest.raises(MusicRNNError, match="bad tuplet"):
+        page_audio(res)
+    doc = payload({**res, "key": "k", "check": None}, GOOD_TUNE)
+    assert doc["audio"] is None and doc["no_audio"].endswith("bad tuplet") and "wav-full" not in doc["files"]
