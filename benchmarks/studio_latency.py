@@ -79,12 +79,26 @@ def one_note_changed(abc: str) -> str:
     raise ValueError("the tune has no note to change")
 
 
+def settled_score(page, quiet_s: float = 1.0, timeout_s: float = 30.0) -> str:
+    """The score's markup once it has not changed for `quiet_s` (the player redraws a narrow column once more
+    through the route after the page's render: that redraw must not pass for the edit's)."""
+    last, since, end = page.evaluate(SCORE), time.perf_counter(), time.perf_counter() + timeout_s
+    while time.perf_counter() < end:
+        time.sleep(0.1)
+        now = page.evaluate(SCORE)
+        if now != last:
+            last, since = now, time.perf_counter()
+        elif time.perf_counter() - since >= quiet_s:
+            break
+    return last
+
+
 def edit_redraws(page, edits: int, timeout_s: float) -> list[float]:
     """Seconds from typing a one-note edit into the player's ABC box to its score redrawn, `edits` times."""
     box = page.locator('[data-testid="stMain"] [data-testid="musicrnn-player"]').get_by_label("ABC", exact=True)
     times = []
     for _ in range(edits):
-        before, text = page.evaluate(SCORE), one_note_changed(box.input_value())
+        before, text = settled_score(page), one_note_changed(box.input_value())
         t0 = time.perf_counter()
         box.fill(text)
         page.wait_for_function(REDRAWN, arg=before, timeout=timeout_s * 1000, polling=10)
