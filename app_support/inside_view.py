@@ -100,15 +100,20 @@ def reading_of(value: str, text: str) -> Reading:
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
-def _validation(value: str, path: str, mtime: float) -> list[str]:
-    from musicrnn.inspection import validation_tunes
+def _validation(value: str, path: str, mtime: float) -> tuple[list[str], str | None]:
+    from musicrnn.inspection import validation_split
 
-    return validation_tunes(get_model(value)[2])
+    return tuple(validation_split(get_model(value)[2]))
 
 
 def validation_of(value: str) -> list[str]:
     """The validation tunes of the corpus the picked model was trained on (CorpusError when it cannot say)."""
-    return _validation(value, *model_file(value))
+    return _validation(value, *model_file(value))[0]
+
+
+def validation_change(value: str) -> str | None:
+    """Why the picked model's validation tunes may hold tunes it trained on (its corpus has changed), or None."""
+    return _validation(value, *model_file(value))[1]
 
 
 @st.cache_resource(max_entries=4, show_spinner=False)

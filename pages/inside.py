@@ -80,8 +80,11 @@ def validation_tune() -> str | None:
     except MusicRNNError as e:
         show_error("Cannot read the model's validation tunes", e)
         return None
-    i = st.number_input(f"Validation tune (1 to {len(tunes):,}: tunes the model never trained on)", 1, len(tunes),
-                        1, key="in_val_pick")
+    changed = iv.validation_change(value)
+    if changed:
+        st.warning(md_escape(changed), icon=":material/warning:")
+    never = "tunes of its validation split" if changed else "tunes the model never trained on"
+    i = st.number_input(f"Validation tune (1 to {len(tunes):,}: {never})", 1, len(tunes), 1, key="in_val_pick")
     return tunes[int(i) - 1]
 
 

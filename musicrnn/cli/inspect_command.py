@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from musicrnn.cli.output import print_error, print_json
+from musicrnn.cli.output import print_error, print_json, print_warning
 
 MOST_SURPRISING = 5
 
@@ -31,13 +31,16 @@ def cmd_inspect(args) -> int:
         return print_error(f"--top {args.top}: must be 1 to 100")
     if args.tunes is not None and args.tunes < 1:
         return print_error(f"--tunes {args.tunes}: must be at least 1")
-    from musicrnn.inspection.tune_sets import source_tunes, validation_tunes
+    from musicrnn.inspection.tune_sets import source_tunes, validation_split
     from musicrnn.model.checkpoint import load_model
     from musicrnn.model.device import pick_device
 
     model, vocab, ckpt = load_model(args.checkpoint, pick_device(args.device))
     if args.file is None:
-        tunes, where = validation_tunes(ckpt), f"the validation tunes of {ckpt['data']['source']}"
+        tunes, changed = validation_split(ckpt)
+        where = f"the validation tunes of {ckpt['data']['source']}"
+        if changed:
+            print_warning(changed)
     else:
         val_fraction = (ckpt.get("train_config") or {}).get("val_fraction", 0.05)
         tunes, where = source_tunes(args.file, val_fraction=val_fraction), str(args.file)

@@ -16,6 +16,11 @@ def print_json(obj) -> None:
     sys.stdout.flush()
 
 
+def print_warning(message: object) -> None:
+    """`warning: ...` on stderr: the command goes on."""
+    print(f"warning: {message}", file=sys.stderr)
+
+
 def print_error(message: object) -> int:
     """`error: ...` on stderr; returns EXIT_ERROR."""
     print(f"error: {message}", file=sys.stderr)

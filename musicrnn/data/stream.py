@@ -118,6 +118,8 @@ def prepare(src="music21", val_fraction: float = 0.05, keep_optional: bool = Fal
     if use_cache and (folder / META_FILE).exists():
         cached = _read_cache(folder)
         if cached is not None:
+            # the cache is keyed by content: another path with the same tunes may have written it
+            cached.description["source"] = raw.source
             return cached
         remove_partial_writes(folder, (TRAIN_FILE, VAL_FILE, META_FILE), older_than_s=0)
     corpus = clean_corpus(raw, val_fraction, keep_optional)

@@ -15,11 +15,11 @@ from musicrnn.inspection.cells import CellStats, Unit, correlate, unit_activatio
 from musicrnn.inspection.features import DESCRIPTIONS, FEATURES, tune_features
 from musicrnn.inspection.next_char import TOP, NextChar, distributions, next_chars
 from musicrnn.inspection.surprise import END, Reading, note_bits, read_tune, read_tunes
-from musicrnn.inspection.tune_sets import source_tunes, validation_tunes
+from musicrnn.inspection.tune_sets import source_tunes, validation_split, validation_tunes
 from musicrnn.inspection.walk import NoteSpan, note_spans
 
 __all__ = [
     "DESCRIPTIONS", "END", "FEATURES", "TOP", "CellStats", "NextChar", "NoteSpan", "Reading", "Unit",
     "cell_statistics", "correlate", "distributions", "next_chars", "note_bits", "note_spans", "read_tune",
-    "read_tunes", "source_tunes", "tune_features", "unit_activation", "validation_tunes",
+    "read_tunes", "source_tunes", "tune_features", "unit_activation", "validation_split", "validation_tunes",
 ]

@@ -2,6 +2,8 @@
 checkpoint was trained beside."""
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from musicrnn.data.stream import prepare
 from musicrnn.errors import CorpusError
 from musicrnn.generation.scoring import tunes_to_score
@@ -16,10 +18,31 @@ def source_tunes(src, *, split: str | None = None, val_fraction: float = 0.05) -
     return tunes
 
 
-def validation_tunes(ckpt: dict) -> list[str]:
+#: What a checkpoint's description of its corpus and the corpus read today must share for today's validation
+#: tunes to be the ones it was validated on (the split hashes each cleaned tune).
+SPLIT_FIELDS = ("fingerprint", "split", "train_tunes", "val_tunes", "train_chars", "val_chars")
+
+
+class ValidationTunes(NamedTuple):
+    tunes: list[str]
+    changed: str | None  # why some of them may be tunes the model trained on; None when the corpus is the same
+
+
+def split_changes(then: dict, now: dict) -> str | None:
+    """What differs between a checkpoint's corpus description (`then`) and today's (`now`), in words; None when
+    nothing does. A field the checkpoint does not record is not compared."""
+    diffs = [f"{k} {then[k]} then, {now.get(k)} now" for k in SPLIT_FIELDS if k in then and then[k] != now.get(k)]
+    if not diffs:
+        return None
+    return (f"{then.get('source')} has changed since this model was trained ({'; '.join(diffs)}): some of these "
+            "validation tunes may be tunes it trained on, where it looks less surprised than on new ones")
+
+
+def validation_split(ckpt: dict) -> ValidationTunes:
     """The validation tunes of the corpus a checkpoint was trained on (its `data` source and `val_fraction`),
-    from the stream cache when it holds them."""
-    source = (ckpt.get("data") or {}).get("source")
+    from the stream cache when it holds them, and whether that corpus has changed since (`split_changes`)."""
+    data = ckpt.get("data") or {}
+    source = data.get("source")
     if not source:
         raise CorpusError(f"{ckpt.get('path', 'the checkpoint')}: says nothing of the corpus it was trained on; "
                           "give the tunes to read")
@@ -28,4 +51,9 @@ def validation_tunes(ckpt: dict) -> list[str]:
     tunes = [prepared.vocab.decode(t) for t in prepared.val_tunes()]
     if not tunes:
         raise CorpusError(f"{source}: has no validation tunes; give the tunes to read")
-    return tunes
+    return ValidationTunes(tunes, split_changes(data, prepared.description))
+
+
+def validation_tunes(ckpt: dict) -> list[str]:
+    """The validation tunes of the corpus a checkpoint was trained on (`validation_split` without its note)."""
+    return validation_split(ckpt).tunes

@@ -105,6 +105,19 @@ def test_a_validation_tune(with_model):
     assert len(at.metric) == 3
 
 
+def test_a_validation_tune_of_a_corpus_that_changed_is_not_called_unseen(with_model):
+    import torch
+
+    ckpt = torch.load(with_model / "best.pt", weights_only=True)
+    ckpt["data"]["val_tunes"] += 3
+    torch.save(ckpt, with_model / "best.pt")
+    at = new_app("inside")
+    assert not at.exception
+    [warning] = [str(w.value).replace("\\", "") for w in at.warning]  # shown escaped, as markdown
+    assert "has changed since this model was trained" in warning and "val_tunes" in warning
+    assert "never trained on" not in at.number_input(key="in_val_pick").label
+
+
 def test_the_next_character_view_follows_the_position_and_the_sampling_settings(with_model):
     at = paste(new_app("inside"), GOOD_TUNE)
     text = at.session_state["in_shown"]["text"]
