@@ -40,6 +40,9 @@ def add_commands(sub) -> None:
                         "learns to end a part as the tunes do; --cadence-bars says how much of the end")
     t.add_argument("--cadence-bars", type=int, default=None, metavar="N",
                    help="the part's last N bars carry --cadence-weight (default 2), or with 0 its last note alone")
+    t.add_argument("--train-only", choices=("all", "head"), default=None,
+                   help="head: with --init, train only the output layer (the recurrent layers and the "
+                        "embeddings stay as they are); default all")
     t.add_argument("--note-noise", type=float, default=None, metavar="P",
                    help="replace this share of the input notes with random ones while training (0-0.5; default "
                         "0), so the model learns to find its way from wrong notes such as its own")
@@ -91,7 +94,7 @@ def cmd_train(args) -> int:
                       tensorboard=args.tensorboard or None, val_fraction=args.val_fraction, init=args.init,
                       windows=args.windows, augment_keys=args.augment_keys,
                       context_lr_scale=args.context_lr_scale, cadence_weight=args.cadence_weight,
-                      cadence_bars=args.cadence_bars,
+                      cadence_bars=args.cadence_bars, train_only=args.train_only,
                       note_noise=args.note_noise)
     try:
         model_cfg, cfg = configs_from_preset(args.preset, model_over, train_over)

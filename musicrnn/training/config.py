@@ -57,6 +57,8 @@ class TrainConfig(Settings):
     cadence_bars: int = 2  # how much of a part's end that weight covers: its last N bars, or 0 for its last note
     # The share of input notes replaced by random ones while training (data/note_noise.py), 0 for none.
     note_noise: float = 0.0
+    # "head": only the output layer learns (a fine-tune that leaves what the network reads and counts alone).
+    train_only: str = "all"
 
     def __post_init__(self):
         for name, low in (("batch_size", 1), ("seq_len", 1), ("warmup_steps", 0), ("eval_every", 1),
@@ -83,6 +85,8 @@ class TrainConfig(Settings):
                                   f"and at most {high:g}")
         if self.schedule not in ("cosine", "plateau", "constant"):
             raise OptionError(f"schedule {self.schedule!r}: must be cosine, plateau or constant")
+        if self.train_only not in ("all", "head"):
+            raise OptionError(f"train_only {self.train_only!r}: must be all or head")
         if self.windows not in ("random", "tunes"):
             raise OptionError(f"windows {self.windows!r}: must be random or tunes")
 

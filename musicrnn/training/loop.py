@@ -188,6 +188,10 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
         train_weight = cadence_weights(ContextReader(vocab.tokens).text(data.train), cfg.cadence_weight,
                                        cfg.cadence_bars)
     named = dict(model.named_parameters())
+    if cfg.train_only == "head":
+        for k, p in named.items():
+            p.requires_grad_(k.startswith("head."))
+        named = {k: p for k, p in named.items() if p.requires_grad}
     groups = [{"params": [p for k, p in named.items() if k not in CONTEXT_WEIGHTS], "lr_scale": 1.0}]
     if CONTEXT_WEIGHTS & set(named):
         groups.append({"params": [p for k, p in named.items() if k in CONTEXT_WEIGHTS],

@@ -185,3 +185,21 @@ def test_init_learns_characters_the_model_does_not_know(tiny_run, tmp_path):
     assert torch.allclose(a, b[[tokens.index(c) for c in old["vocab"]]], atol=1e-6)
     probs = torch.softmax(b, -1)
     assert all(probs[tokens.index(c)] < 0.01 for c in new_chars)  # a new character starts unlikely
+
+
+def test_train_only_head_leaves_every_other_weight_as_it_was(tiny_run, small_abc_corpus, tmp_path):
+    from musicrnn.errors import OptionError
+    from musicrnn.model.checkpoint import load_checkpoint
+    from musicrnn.training.config import TrainConfig, configs_from_preset
+    from musicrnn.training.loop import train
+
+    start = load_checkpoint(tiny_run / "best.pt")
+    m, t = configs_from_preset("tiny", {}, dict(data=str(small_abc_corpus), out=str(tmp_path / "head"), max_steps=3,
+                                                eval_every=3, lr=1e-2, init=str(tiny_run), train_only="head"))
+    train(m, t)
+    tuned = load_checkpoint(tmp_path / "head" / "best.pt")
+    moved = {k for k, v in start["state_dict"].items() if not torch.equal(v, tuned["state_dict"][k])}
+    assert moved == {"head.weight", "head.bias"}
+    assert tuned["train_config"]["train_only"] == "head"
+    with pytest.raises(OptionError, match="train_only 'rnn': must be all or head"):
+        TrainConfig(train_only="rnn")
