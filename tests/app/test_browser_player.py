@@ -157,6 +157,26 @@ def test_loop_stays_in_its_bars_and_half_speed_keeps_the_pitch(browser, server):
     page.close()
 
 
+def test_play_pressed_before_the_sound_has_come_plays_it_when_it_comes(browser, server):
+    # the page's audio is synthesized on its first request: hold those requests, press Play, then let them go
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    holding, held = [True], []
+    page.route("**/api/media/*/wav", lambda route: held.append(route) if holding[0] else route.continue_())
+    page.goto(server["url"] + "/tunebook")
+    page.wait_for_selector(READY, timeout=60_000)
+    page.locator(PLAYER + " svg [data-note]").first.wait_for(state="attached", timeout=60_000)
+    audio = "document.querySelector('[data-testid=musicrnn-player] audio')"
+    assert page.evaluate(f"() => !{audio}.getAttribute('src')")  # the score is here, the sound is not
+    page.locator(PLAYER).get_by_role("button", name="Play").click()
+    assert page.evaluate(f"() => {audio}.paused")
+    holding[0] = False
+    assert held
+    for route in held:
+        route.continue_()
+    page.wait_for_function(f"() => !{audio}.paused && {audio}.currentTime > 0.2", timeout=10_000)
+    page.close()
+
+
 def test_an_edit_rerenders_without_a_rerun_and_a_problem_keeps_the_last_score(browser, server):
     page = open_tune(browser, server, "Sixteen bars")
     frames = []
