@@ -8,6 +8,11 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
+def _cell(text: str) -> str:
+    """Text for one cell of a markdown table."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
 def _fig(x) -> str:
     return "–" if x is None else f"{x:.2f}"
 
@@ -131,8 +136,9 @@ def render_readme(card: dict) -> str:
     hours = (t["wall_time_s"] or 0) / 3600
     sel = card.get("selection", {})
     sweep_rows = "\n".join(
-        f"| {r['round']} | `{r['data']}` | {r['model']['layers']} × {r['model']['hidden_size']} "
-        f"(emb {r['model']['embedding_dim']}) | {r['model']['dropout']} | {r['parameters'] / 1e6:.2f} M | "
+        f"| {r['round']} | {_cell(r.get('name', ''))} | `{r['data']}` | "
+        f"{r['model']['layers']} × {r['model']['hidden_size']} (emb {r['model']['embedding_dim']}) | "
+        f"{r['model']['dropout']} | {r['parameters'] / 1e6:.2f} M | "
         f"{r['best_val_bpc']:.3f} | {r['cpu_one_tune_s']:.2f} s | {'**shipped**' if r.get('shipped') else ''} |"
         for r in sel.get("sweep", []))
     return f"""# musicrnn default model
@@ -165,8 +171,8 @@ Hardware: {t['hardware']}{t.get('hardware_note', '')}; wall time {hours * 60:.1f
 ## How it was chosen
 {sel.get('text', '')}
 
-| round | data | layers × hidden | dropout | parameters | best validation bpc (trainer) | one tune on CPU | |
-|---|---|---|---|---|---|---|---|
+| round | run | data | layers × hidden | dropout | parameters | best validation bpc (trainer) | one tune on CPU | |
+|---|---|---|---|---|---|---|---|---|
 {sweep_rows}
 
 ## Validation

@@ -71,3 +71,14 @@ def test_known_limits_carry_the_cards_own_figures():
     real = card["music"]["validation_style"]["reel"]["ends_on_final"]
     assert f"reels 0.12-{seed2:.2f} against {real:.2f}" in limits
     assert "50.0-" in limits  # the bars line's lowest reel or jig figure
+
+
+def test_the_cards_sweep_table_names_each_run():
+    from musicrnn.report.card_text import render_readme
+
+    card = json.loads(CARD.read_text())
+    card["selection"]["sweep"][0]["name"] = "a | b"
+    text = render_readme(card)
+    shipped = next(r for r in card["selection"]["sweep"] if r.get("shipped"))
+    assert f"| {shipped['round']} | {shipped['name']} | `{shipped['data']}` |" in text
+    assert "| a \\| b |" in text  # a name cannot break the table
