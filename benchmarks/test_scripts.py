@@ -92,3 +92,17 @@ def test_the_studio_benchmarks_edit_changes_one_body_note_and_keeps_its_length()
     assert edited == abc.replace("G2AB", "A2AB")  # neither the chord symbol nor the decoration is touched
     lengths = [converter.parseData(t, format="abc").flatten().notes.stream().highestTime for t in (abc, edited)]
     assert lengths[0] == lengths[1] == 8.0
+
+
+def test_music_quality_over_seeds_gives_each_seed_and_every_figures_spread(tiny_run, small_abc_corpus):
+    from music_quality import seed_list
+
+    assert seed_list("1-3,7") == [1, 2, 3, 7] and seed_list("5") == [5]
+    res = _one_json_line(["music_quality.py", "--checkpoint", str(tiny_run), "--data", str(small_abc_corpus),
+                          "--seeds", "1-2", "-n", "2", "--max-chars", "200"])
+    assert res["seeds"] == [1, 2] and [r["seed"] for r in res["per_seed"]] == [1, 2]
+    for name in ("reel", "jig"):  # a model without tune types: the two meters
+        rates = [r[name]["parse_rate"] for r in res["per_seed"]]
+        spread = res["over_seeds"][name]["parse_rate"]
+        assert spread == {"mean": round(sum(rates) / 2, 4), "min": min(rates), "max": max(rates)}
+        assert set(res["over_seeds"][name]) >= {"bar_ok_rate", "ended_rate", "two_part"}  # others may be None

@@ -61,41 +61,68 @@ def measure(checkpoint=None, data="music21", n=64, temperature=1.0, seed=1, max_
     """For each prime (`primes_for`): parse, bar and ending rates, copying, and the style figures of `n`
     sampled tunes (with `final_redraws`, the sampler's option, and the share of tunes it redrew); beside them
     the style figures of the validation tunes of each type."""
+    return measure_seeds(checkpoint, data, n, temperature, [seed], max_chars, device, samples_out, types,
+                         final_redraws)["per_seed"][0]
+
+
+#: The figures `measure_seeds` sums up over its seeds, per type: (where in the type's result, name).
+SUMMED = (("parse_rate", None), ("bar_ok_rate", None), ("ended_rate", None), ("lcs_max", None),
+          ("running_bars", "style"), ("ends_on_final", "style"), ("two_part", "style"))
+
+
+def measure_seeds(checkpoint=None, data="music21", n=64, temperature=1.0, seeds=(1,), max_chars=1500, device="cpu",
+                  samples_out=None, types=STYLE_TYPES, final_redraws=0) -> dict:
+    """`measure` for each of `seeds` (the model and corpus read once), and per type each figure's mean, lowest
+    and highest over them: one seed's 64 tunes move a figure by several points, so models compare on many."""
     model, vocab, ckpt = load_model(checkpoint, device)
     val_fraction = ckpt.get("train_config", {}).get("val_fraction", 0.05)
     corpus = load_corpus(data, val_fraction=val_fraction)
     train_text = "\x00".join(body_of(t) for t in corpus.train)
-    result = {"benchmark": "music_quality", "checkpoint": ckpt["path"], "n_per_prime": n,
-              "temperature": temperature, "seed": seed, "max_chars": max_chars, "final_redraws": final_redraws}
-    totals = {"tunes": 0, "parses": 0, "bars": 0, "good_bars": 0, "ended": 0, "lcs": []}
-    kept = []
-    for name, prime in primes_for(ckpt, types).items():
-        t0 = time.perf_counter()
-        tunes = sample(model, vocab, n, prime=prime, temperature=temperature, seed=seed, max_chars=max_chars,
-                       final_redraws=final_redraws)
-        sample_s = time.perf_counter() - t0
-        part = {"tunes": 0, "parses": 0, "bars": 0, "good_bars": 0, "ended": 0, "lcs": []}
-        for s in tunes:
-            rep = check_tune(s.text, ended=s.ended)
-            part["tunes"] += 1
-            part["parses"] += rep.parses
-            part["bars"] += rep.bars
-            part["good_bars"] += rep.bars - len(rep.bad_bars) if rep.parses else 0
-            part["ended"] += s.ended
-            part["lcs"].append(longest_common_substring(body_of(s.text), train_text))
-            kept.append({"prime": name, "abc": s.text, "ended": s.ended, "check": rep.to_dict()})
-        for k in totals:
-            totals[k] += part[k]
-        result[name] = _rates(part) | {"sample_s": round(sample_s, 2), "prime": prime,
-                                       "style": style_figures([s.text for s in tunes]),
-                                       "redrawn": round(sum(s.redrawn > 0 for s in tunes) / len(tunes), 4)}
-    result["all"] = _rates(totals)
-    result["validation_style"] = real_style(corpus.val, types)
-    result["machine"] = machine(device)
+    real = real_style(corpus.val, types)
+    per_seed, kept = [], []
+    for seed in seeds:
+        result = {"benchmark": "music_quality", "checkpoint": ckpt["path"], "n_per_prime": n,
+                  "temperature": temperature, "seed": seed, "max_chars": max_chars, "final_redraws": final_redraws}
+        totals = {"tunes": 0, "parses": 0, "bars": 0, "good_bars": 0, "ended": 0, "lcs": []}
+        for name, prime in primes_for(ckpt, types).items():
+            t0 = time.perf_counter()
+            tunes = sample(model, vocab, n, prime=prime, temperature=temperature, seed=seed, max_chars=max_chars,
+                           final_redraws=final_redraws)
+            sample_s = time.perf_counter() - t0
+            part = {"tunes": 0, "parses": 0, "bars": 0, "good_bars": 0, "ended": 0, "lcs": []}
+            for s in tunes:
+                rep = check_tune(s.text, ended=s.ended)
+                part["tunes"] += 1
+                part["parses"] += rep.parses
+                part["bars"] += rep.bars
+                part["good_bars"] += rep.bars - len(rep.bad_bars) if rep.parses else 0
+                part["ended"] += s.ended
+                part["lcs"].append(longest_common_substring(body_of(s.text), train_text))
+                kept.append({"seed": seed, "prime": name, "abc": s.text, "ended": s.ended,
+                             "check": rep.to_dict()})
+            for k in totals:
+                totals[k] += part[k]
+            result[name] = _rates(part) | {"sample_s": round(sample_s, 2), "prime": prime,
+                                           "style": style_figures([s.text for s in tunes]),
+                                           "redrawn": round(sum(s.redrawn > 0 for s in tunes) / len(tunes), 4)}
+        result["all"] = _rates(totals)
+        result["validation_style"] = real
+        result["machine"] = machine(device)
+        per_seed.append(result)
     if samples_out:
         with open(samples_out, "w") as f:
             json.dump(kept, f, indent=1)
-    return result
+    summary = {}
+    for name in primes_for(ckpt, types):
+        figures = {}
+        for key, within in SUMMED:
+            values = [(r[name][within] if within else r[name])[key] for r in per_seed]
+            values = [v for v in values if v is not None]
+            if values:
+                figures[key] = {"mean": round(sum(values) / len(values), 4), "min": min(values), "max": max(values)}
+        summary[name] = figures
+    return {"benchmark": "music_quality_seeds", "checkpoint": ckpt["path"], "seeds": list(seeds),
+            "n_per_prime": n, "over_seeds": summary, "validation_style": real, "per_seed": per_seed}
 
 
 def _rates(p: dict) -> dict:
