@@ -354,7 +354,7 @@ function makePlayer(host, setStateValue) {
   }
 
   // ----- one render (from Python, or from the render route after an edit)
-  function showRender(r) {
+  function showRender(r, sameSound = false) {
     st.key = r.key;
     st.tl = r.timeline;
     v.root.__timeline = r.timeline;  // for tests and tools that check the cursor against the timeline
@@ -362,7 +362,7 @@ function makePlayer(host, setStateValue) {
     tagNotes();
     fillBarChoices();
     drawLoop();
-    if (r.audio && r.audio !== st.audioUrl) {
+    if (r.audio && r.audio !== st.audioUrl && !(sameSound && st.audioUrl)) {
       st.audioUrl = r.audio;
       loadAudio(r.audio);
     } else if (!r.audio) {
@@ -406,7 +406,9 @@ function makePlayer(host, setStateValue) {
   }
 
   // ----- live editing: render through the route once typing stops; keep the last good score on a problem
-  async function renderText(text) {
+  // `sameSound`: only the width changes (the page's own tune, drawn again for a narrow column), so the sound
+  // already loading or playing is kept rather than synthesized again under the new render's key.
+  async function renderText(text, sameSound = false) {
     const id = ++st.inflight;
     const body = JSON.stringify({ abc: text, ...st.options, width: st.width });
     try {
@@ -414,7 +416,7 @@ function makePlayer(host, setStateValue) {
       const doc = await r.json();
       if (id !== st.inflight) return;  // a newer edit is on its way
       if (!r.ok) { v.problem.textContent = doc.error || ("HTTP " + r.status); return; }
-      if (doc.svg && !doc.problem) showRender(doc);
+      if (doc.svg && !doc.problem) showRender(doc, sameSound);
       else v.problem.textContent = problemText(doc.problem) || "This text cannot be drawn; the last good score stays.";
       v.root.setAttribute("data-rendered", String(id));
     } catch (e) {
@@ -453,7 +455,10 @@ function makePlayer(host, setStateValue) {
       if (v.abc.value === d.abc || !d.editable) showRender(d);
     }
     st.width = narrowWidth();
-    if (st.width && d.svg && st.narrowFor !== d.key) { st.narrowFor = d.key; renderText(v.abc.value || d.abc); }
+    if (st.width && d.svg && st.narrowFor !== d.key) {
+      st.narrowFor = d.key;
+      renderText(v.abc.value || d.abc, !v.abc.value || v.abc.value === d.abc);
+    }
   };
   return self;
 }
