@@ -30,7 +30,8 @@ from pathlib import Path
 
 from common import emit, machine
 
-from tests.helpers.appserver import READY, chromium, start_app, stop_app  # noqa: E402  (common puts the repository on sys.path)
+from musicrnn.notation.durations import body_tokens  # noqa: E402  (common puts the repository on sys.path)
+from tests.helpers.appserver import READY, chromium, start_app, stop_app  # noqa: E402
 
 # The studio's defaults (pages/studio.py): reel, key D, temperature 0.9, 3 candidates, 600 chars. A model that
 # knows tune types is asked for `R:reel` in the meter it knows for reels; one without gets M:4/4, L:1/8.
@@ -67,15 +68,13 @@ STEP = {c: n for c, n in zip("ABCDEFGabcdefg", "BCDEFGAbcdefga")}
 
 
 def one_note_changed(abc: str) -> str:
-    """The tune with its first body note a step higher (same length, so the bars still add up)."""
-    body = abc.index("\n", abc.index("\nK:") + 1) + 1
-    quoted = decorated = False
-    for i in range(body, len(abc)):
-        c = abc[i]
-        quoted ^= c == '"' and not decorated
-        decorated ^= c == "!" and not quoted
-        if not (quoted or decorated) and c in STEP:
-            return abc[:i] + STEP[c] + abc[i + 1:]
+    """The tune with its first body note a step higher (same length, so the bars still add up), found by the
+    project's tokenizer (chord symbols, decorations and field lines are not notes)."""
+    scanned = body_tokens(abc)
+    for at, m in scanned[1] if scanned else []:
+        if m.lastgroup == "note" and m.group("pitch") in STEP:
+            i = at + m.start("pitch") - m.start()
+            return abc[:i] + STEP[abc[i]] + abc[i + 1:]
     raise ValueError("the tune has no note to change")
 
 

@@ -19,8 +19,7 @@ from musicrnn.model.checkpoint import load_model, resolve
 from musicrnn.model.network import CharRNN, ModelConfig
 from musicrnn.report.card_text import render_readme
 from musicrnn.report.machine import machine
-from musicrnn.report.quality import STYLE_TYPES
-from musicrnn.report.quality import measure as music_measure
+from musicrnn.report.quality import STYLE_TYPES, measure_seeds
 from musicrnn.training.run_folder import METRICS, STATUS
 
 LISTEN_PER_TYPE = 4
@@ -159,10 +158,10 @@ def build_card(checkpoint: str, run: str, data: str, command: str, *, music_n: i
 
     evaluation = evaluate_source(model, vocab, data, val_fraction=val_fraction)
     xz = xz_bpc(corpus.train, corpus.val)
-    music = music_measure(checkpoint, data, n=music_n, temperature=1.0, seed=1, max_chars=1500)
-    music2 = music_measure(checkpoint, data, n=music_n, temperature=1.0, seed=2, max_chars=1500)
-    redraw = [music_measure(checkpoint, data, n=music_n, temperature=1.0, seed=s, max_chars=1500,
-                            final_redraws=END_ON_FINAL_REDRAWS) for s in (1, 2)]
+    music, music2 = measure_seeds(checkpoint, data, n=music_n, temperature=1.0, seeds=(1, 2),
+                                  max_chars=1500)["per_seed"]
+    redraw = measure_seeds(checkpoint, data, n=music_n, temperature=1.0, seeds=(1, 2), max_chars=1500,
+                           final_redraws=END_ON_FINAL_REDRAWS)["per_seed"]
     dance = evaluate_source(model, vocab, "music21:dance", val_fraction=val_fraction) \
         if data == "music21" else None
     known = known_types(ckpt.get("data"))

@@ -79,12 +79,13 @@ def measure_seeds(checkpoint=None, data="music21", n=64, temperature=1.0, seeds=
     corpus = load_corpus(data, val_fraction=val_fraction)
     train_text = "\x00".join(body_of(t) for t in corpus.train)
     real = real_style(corpus.val, types)
+    primes = primes_for(ckpt, types)
     per_seed, kept = [], []
     for seed in seeds:
         result = {"benchmark": "music_quality", "checkpoint": ckpt["path"], "n_per_prime": n,
                   "temperature": temperature, "seed": seed, "max_chars": max_chars, "final_redraws": final_redraws}
         totals = {"tunes": 0, "parses": 0, "bars": 0, "good_bars": 0, "ended": 0, "lcs": []}
-        for name, prime in primes_for(ckpt, types).items():
+        for name, prime in primes.items():
             t0 = time.perf_counter()
             tunes = sample(model, vocab, n, prime=prime, temperature=temperature, seed=seed, max_chars=max_chars,
                            final_redraws=final_redraws)
@@ -113,7 +114,7 @@ def measure_seeds(checkpoint=None, data="music21", n=64, temperature=1.0, seeds=
         with open(samples_out, "w") as f:
             json.dump(kept, f, indent=1)
     summary = {}
-    for name in primes_for(ckpt, types):
+    for name in primes:
         figures = {}
         for key, within in SUMMED:
             values = [(r[name][within] if within else r[name])[key] for r in per_seed]
