@@ -3,6 +3,7 @@ music21, how many bars have the duration the meter asks for, how many end by the
 tune copies the training set (longest common substring of its body with any training tune).
 
     python benchmarks/music_quality.py --checkpoint checkpoints/default --data music21 -n 64
+    python benchmarks/music_quality.py --endings tradition --seeds 1,2   # as `generate` and the studio sample
     python benchmarks/music_quality.py --checkpoint runs/x --seeds 1-8   # each seed, and every figure's
                                                                          # mean, lowest and highest over them
 """
@@ -12,6 +13,7 @@ import argparse
 
 from common import emit
 
+from musicrnn.generation.endings import ENDINGS
 from musicrnn.report.quality import measure, measure_seeds
 
 
@@ -38,16 +40,19 @@ def main():
     ap.add_argument("--samples-out", default=None, help="write every sampled tune and its check here (JSON)")
     ap.add_argument("--final-redraws", type=int, default=0,
                     help="the sampler's option: draw a last bar that misses the key's final again, up to N times")
+    ap.add_argument("--endings", choices=list(ENDINGS), default=None,
+                    help="instead of --final-redraws: the endings each type is sampled with (tradition: the "
+                         "checkpoint's fitted tilt, as `generate` and the studio sample by default)")
     ap.add_argument("--seeds", type=seed_list, default=None,
                     help="several seeds (1-8, or 1,2,5) instead of --seed: each one's figures, and per type "
                          "every figure's mean, lowest and highest over them")
     a = ap.parse_args()
     if a.seeds:
         emit(measure_seeds(a.checkpoint, a.data, a.n, a.temperature, a.seeds, a.max_chars, a.device, a.samples_out,
-                           final_redraws=a.final_redraws))
+                           final_redraws=a.final_redraws, endings=a.endings))
         return
     emit(measure(a.checkpoint, a.data, a.n, a.temperature, a.seed, a.max_chars, a.device, a.samples_out,
-                 final_redraws=a.final_redraws))
+                 final_redraws=a.final_redraws, endings=a.endings))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from app_support.text import md_escape, show_error
 from app_support.tune_view import tune_view
 from musicrnn.data.tune_types import TUNE_TYPES
 from musicrnn.errors import MusicRNNError
+from musicrnn.generation.endings import DEFAULT_ENDINGS, ending_options
 from musicrnn.generation.prime import known_types
 
 ANY = "any (the model chooses)"
@@ -19,6 +20,8 @@ METERS = {"4/4 (reel, hornpipe)": ("4/4", "1/8"), "6/8 (jig)": ("6/8", "1/8"), "
           "2/4 (polka)": ("2/4", "1/8"), "3/4 (waltz)": ("3/4", "1/8"), ANY: (None, None)}
 KEYS = ["D", "G", "A", "E", "C", "F", "Bb", "Em", "Am", "Bm", "Dm", "Gm", "Ador", "Edor", "Ddor", "Gdor",
         "Amix", "Dmix", "Gmix", "any (the model chooses)"]
+ENDING_LABELS = {DEFAULT_ENDINGS: "like real tunes of the type", "model": "as the model writes them",
+                 "final": "always on the final"}
 INSTRUMENT_CHOICES = ["piano", "fiddle", "flute", "tin whistle", "accordion", "harp", "guitar", "mandolin",
                       "concertina", "uilleann pipes", "organ", "harpsichord", "marimba", "clarinet", "oboe"]
 
@@ -75,9 +78,12 @@ with left:
                            help="The same seed, settings and model give the same tunes. Unless **Fixed** is on, "
                                 "each Generate draws a new seed and shows it here, so any tune can be reproduced.")
     fixed = s2.toggle("Fixed", False, key="studio_fixed_seed")
-    end_on_final = st.toggle("End on the final", True, key="studio_end_on_final",
-                             help="When a tune's last note is not its key's final (D in D, A in A dorian), the "
-                                  "model draws the last bar once more. Off: the model's first ending stands.")
+    endings = st.selectbox("Endings", list(ENDING_LABELS), key="studio_endings", format_func=ENDING_LABELS.get,
+                           help="How often a tune's last note is its key's final (D in D, A in A dorian). "
+                                "**Like real tunes**: as often as real tunes of the type do (a reel about two "
+                                "times in three, a jig four in five): a last bar off the final is sometimes drawn "
+                                "again, by a chance fitted for this model and type. **As the model writes**: its "
+                                "first ending stands. **Always on the final**: drawn again until it is.")
     with st.expander("Advanced"):
         top_k = st.number_input("Top-k (0 = off)", 0, 200, 0, key="studio_top_k")
         top_p = st.slider("Top-p (1 = off)", 0.05, 1.0, 1.0, 0.05, key="studio_top_p")
@@ -104,15 +110,16 @@ playback = dict(instrument=instrument, tempo=float(tempo), transpose=int(transpo
 
 if generate and value is not None:
     from musicrnn.generation.prime import build_prime, type_prime
-    from musicrnn.generation.sampler import END_ON_FINAL_REDRAWS, sample
+    from musicrnn.generation.sampler import sample
 
     k = None if key_sig.startswith("any") else key_sig
     settings = dict(model=label, model_path=value, seed=int(seed), candidates=int(n), temperature=float(temperature),
                     top_k=int(top_k) or None, top_p=float(top_p) if top_p < 1.0 else None, max_chars=int(max_chars),
-                    tune_type=tune_type, final_redraws=END_ON_FINAL_REDRAWS if end_on_final else 0)
+                    tune_type=tune_type, endings=endings)
     try:
         with right, st.spinner("Generating…"):
             model, vocab, ckpt = get_model(value)
+            settings |= ending_options(ckpt, tune_type if types else None, endings)
             if types and tune_type != ANY:
                 prime = type_prime(tune_type, ckpt.get("data"), key=k, start=start.strip() or None)
             else:
@@ -124,7 +131,8 @@ if generate and value is not None:
             t0 = time.perf_counter()
             samples = sample(model, vocab, int(n), prime=prime, temperature=float(temperature),
                              top_k=settings["top_k"], top_p=settings["top_p"], seed=int(seed),
-                             max_chars=int(max_chars), final_redraws=settings["final_redraws"])
+                             max_chars=int(max_chars), final_redraws=settings["final_redraws"],
+                             final_keep=settings["final_keep"])
             t1 = time.perf_counter()
             checks = check_many([s.text for s in samples], [s.ended for s in samples])
             timing = {"sample_s": t1 - t0, "check_s": time.perf_counter() - t1}

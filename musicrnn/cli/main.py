@@ -1,4 +1,5 @@
-"""Command line: `python -m musicrnn {stats,download,train,generate,evaluate,inspect,check,render}`.
+"""Command line: `python -m musicrnn {stats,download,train,generate,evaluate,calibrate,inspect,check,
+render}`.
 
 `--json` prints one JSON document on stdout and nothing else; errors go to stderr with a non-zero exit.
 Each command module registers its own subcommands; heavy imports (torch, music21) happen inside the commands,

@@ -1,10 +1,12 @@
-"""`generate` and `evaluate`: sample tunes from a checkpoint, and score a corpus under it."""
+"""`generate`, `evaluate` and `calibrate`: sample tunes from a checkpoint, score a corpus under it, and fit its
+endings to real tunes of each type."""
 from __future__ import annotations
 
 import sys
 
 from musicrnn.cli.corpus_commands import DATA_HELP
-from musicrnn.cli.output import print_json
+from musicrnn.cli.output import print_json, print_warning
+from musicrnn.generation.endings import DEFAULT_ENDINGS, ENDINGS
 from musicrnn.generation.options import MAX_BATCH_CHARS, MAX_CHARS, MAX_TEMPERATURE, MAX_TUNES, check_sampling
 
 
@@ -29,9 +31,12 @@ def add_commands(sub) -> None:
     g.add_argument("--key", default=None, help="e.g. D, Ador, Em")
     g.add_argument("--prime", default=None, help="ABC to continue (body, or a whole header starting X:)")
     g.add_argument("--max-chars", type=int, default=1000, help=f"new characters per tune, 1 to {MAX_CHARS:,}")
-    g.add_argument("--final-redraws", type=int, default=0, metavar="N",
-                   help="draw the last bar again, up to N times, when a tune does not end on its key's final "
-                        "(0: off, the default; the studio's 'End on the final' is 1)")
+    g.add_argument("--endings", choices=list(ENDINGS), default=DEFAULT_ENDINGS,
+                   help="; ".join(f"{k}: {v}" for k, v in ENDINGS.items()) + f" (default {DEFAULT_ENDINGS}; with "
+                        "--type, from the tilt `calibrate` stored in the checkpoint, else as the model writes them)")
+    g.add_argument("--final-redraws", type=int, default=None, metavar="N",
+                   help="instead of --endings: draw the last bar again, up to N times, whenever a tune does not "
+                        "end on its key's final (0: the model's endings)")
     g.add_argument("--device", default="auto")
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_generate)
@@ -44,14 +49,28 @@ def add_commands(sub) -> None:
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_evaluate)
 
+    c = sub.add_parser("calibrate", help="fit the sampler's endings to the training tunes of each type, and "
+                                         "store the fit in the checkpoint")
+    c.add_argument("--checkpoint", default=None, help="file or folder (default: checkpoints/default); rewritten "
+                                                      "in place, atomically, with its `endings` table")
+    c.add_argument("-n", type=int, default=256, help="tunes sampled per type at each step of the fit")
+    c.add_argument("--seed", type=int, default=1000, help="first seed of the fit's samples")
+    c.add_argument("--steps", type=int, default=7, help="bisection steps (the keep chance to 1/2**steps)")
+    c.add_argument("--types", default=None, help="comma-separated tune types to fit (default: every type the "
+                                                 "model knows); the fits of the others stay as they are")
+    c.add_argument("--device", default="auto")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_calibrate)
+
 
 def cmd_generate(args) -> int:
     prime_text = args.prime or ""
     check_sampling(n=args.n, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
                    max_chars=args.max_chars, prime=prime_text, seed=args.seed or 0,
-                   final_redraws=args.final_redraws)  # before the model loads
+                   final_redraws=args.final_redraws or 0)  # before the model loads
     import torch
 
+    from musicrnn.generation.endings import ending_options
     from musicrnn.generation.prime import build_prime, type_prime
     from musicrnn.generation.sampler import sample
     from musicrnn.model.checkpoint import load_model
@@ -65,11 +84,16 @@ def cmd_generate(args) -> int:
     else:
         prime = build_prime(meter=args.meter, unit=args.unit, key=args.key, start=args.prime)
     seed = args.seed if args.seed is not None else int(torch.randint(0, 2**31 - 1, (1,)).item())
+    if args.final_redraws is not None:
+        endings = {"final_redraws": args.final_redraws, "final_keep": 0.0}
+    else:
+        endings = ending_options(ckpt, args.tune_type, args.endings)
     tunes = sample(model, vocab, args.n, prime=prime, temperature=args.temperature, top_k=args.top_k,
-                   top_p=args.top_p, seed=seed, max_chars=args.max_chars, final_redraws=args.final_redraws)
+                   top_p=args.top_p, seed=seed, max_chars=args.max_chars, **endings)
     if args.json:
         print_json([{"index": i, "abc": t.text, "ended": t.ended, "seed": seed, "temperature": args.temperature,
-                      "top_k": args.top_k, "top_p": args.top_p, "prime": prime, "final_redraws": args.final_redraws,
+                      "top_k": args.top_k, "top_p": args.top_p, "prime": prime,
+                      "endings": args.endings if args.final_redraws is None else None, **endings,
                       "redrawn": t.redrawn} for i, t in enumerate(tunes)])
     else:
         print(f"% seed {seed}, temperature {args.temperature}", file=sys.stderr)
@@ -92,4 +116,37 @@ def cmd_evaluate(args) -> int:
         print(f"{res['source']} ({res['split']}): {res['tunes']} tunes, {res['chars']} characters; "
               f"bpc {res['bpc']:.4f}  "
               f"loss {res['loss']:.4f}  accuracy {res['accuracy']:.4f}  skipped characters {res['skipped_chars']}")
+    return 0
+
+
+def cmd_calibrate(args) -> int:
+    if not 1 <= args.n <= 4096 or not 1 <= args.steps <= 12:
+        raise ValueError(f"-n {args.n} / --steps {args.steps}: must be 1 to 4096 / 1 to 12")
+    from musicrnn.generation.endings import calibrate, fitted_keeps
+    from musicrnn.inspection.tune_sets import training_split
+    from musicrnn.model.checkpoint import atomic_save, load_checkpoint, load_model
+    from musicrnn.model.device import pick_device
+
+    model, vocab, ckpt = load_model(args.checkpoint, pick_device(args.device))
+    train, changed = training_split(ckpt)
+    if changed:
+        print_warning(changed)
+    say = None if args.json else (lambda line: print(line, file=sys.stderr, flush=True))
+    types = [t.strip() for t in args.types.split(",") if t.strip()] if args.types else None
+    table = calibrate(model, vocab, ckpt, train, n=args.n, seed=args.seed, steps=args.steps, types=types,
+                      progress=say)
+    if not table:
+        raise ValueError(f"{ckpt['path']}: no tune type with enough training tunes to fit; nothing written")
+    stored = load_checkpoint(ckpt["path"])  # read again: another fit may have written it meanwhile
+    path = stored.pop("path")
+    kept = stored.get("endings") if isinstance(stored.get("endings"), dict) else {}
+    stored["endings"] = {k: v for k, v in kept.items() if k in fitted_keeps(stored)} | table
+    atomic_save(stored, path)
+    if args.json:
+        print_json({"checkpoint": path, "endings": stored["endings"]})
+    else:
+        for name, row in table.items():
+            print(f"{name:10s} keep {row['keep']:.4f}: on the final {row['model']:.3f} as the model writes, "
+                  f"{row['fitted']:.3f} tilted; training tunes {row['target']:.3f} ({row['training_tunes']})")
+        print(f"written to {path}")
     return 0

@@ -54,6 +54,10 @@ class Prepared:
         return Prepared(vocab, lut[self.train].astype(dtype), lut[self.val].astype(dtype), self.description,
                         self.cached)
 
+    def train_tunes(self) -> list[np.ndarray]:
+        """The training stream cut back into tunes, each ending with its `<eos>`."""
+        return split_stream(self.train)
+
     def val_tunes(self) -> list[np.ndarray]:
         """The validation stream cut back into tunes, each ending with its `<eos>`."""
         return split_stream(self.val)

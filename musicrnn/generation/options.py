@@ -32,12 +32,13 @@ def _whole(name: str, value) -> int:
 
 
 def check_sampling(*, n: int = 1, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
-                   max_chars: int = 1000, prime: str = "", seed: int = 0, final_redraws: int = 0) -> None:
+                   max_chars: int = 1000, prime: str = "", seed: int = 0, final_redraws: int = 0,
+                   final_keep: float = 0.0) -> None:
     """OptionError, one line naming the option and its range, for the first option out of range.
 
     temperature: finite, above 0 and at most 100. top_k: None or 0 (off), or at least 1. top_p: None (off), or
     in (0, 1]. n: 1 to MAX_TUNES. max_chars: 1 to MAX_CHARS, and n x max_chars at most MAX_BATCH_CHARS.
-    seed: 0 to 2**63 - 1. final_redraws: 0 to MAX_REDRAWS.
+    seed: 0 to 2**63 - 1. final_redraws: 0 to MAX_REDRAWS. final_keep: 0 to 1.
     """
     t = _number("temperature", temperature)
     if not 0 < t <= MAX_TEMPERATURE:
@@ -57,5 +58,7 @@ def check_sampling(*, n: int = 1, temperature: float = 1.0, top_k: int | None = 
         raise OptionError(f"seed {seed}: must be 0 to 2**63 - 1")
     if not 0 <= _whole("final redraws", final_redraws) <= MAX_REDRAWS:
         raise OptionError(f"final redraws {final_redraws!r}: must be a whole number from 0 to {MAX_REDRAWS}")
+    if not 0 <= _number("final keep", final_keep) <= 1:
+        raise OptionError(f"final keep {final_keep}: must be from 0 to 1")
     if len(prime) > MAX_PRIME_CHARS:
         raise OptionError(f"the prime has {len(prime):,} characters, more than {MAX_PRIME_CHARS:,}")

@@ -23,10 +23,6 @@ class Sample:
     redrawn: int = 0  # times the last bar was drawn again to end on the key's final (`final_redraws`)
 
 
-#: The studio's "End on the final": one more draw of a last bar that misses the final. Measured on 64 reels and
-#: 64 jigs (seeds 1 and 2), one redraw brings the share ending on the final from 0.38-0.59 to 0.66-0.77, near the
-#: real tunes' 0.63 (reels) and 0.83 (jigs); eight bring it to 0.92-0.97, beyond what the tradition does.
-END_ON_FINAL_REDRAWS = 1
 _BAR_START = frozenset("|:")
 
 
@@ -85,16 +81,20 @@ def _set_row_state(state, r: int, saved) -> None:
 @torch.inference_mode()
 def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", temperature: float = 1.0,
            top_k: int | None = None, top_p: float | None = None, seed: int = 0, max_chars: int = 1000,
-           stop_at_eos: bool = True, final_redraws: int = 0) -> list[Sample]:
+           stop_at_eos: bool = True, final_redraws: int = 0, final_keep: float = 0.0) -> list[Sample]:
     """Sample `n` tunes in one batch; each stops at its own `<eos>` or after `max_chars` new characters.
 
     `stop_at_eos=False` always runs `max_chars` steps (for timing); the text still ends at the first `<eos>`.
     `final_redraws`: a tune that ends on a note other than its key's final has its last bar drawn again, from
     the state before that bar's opening bar line, up to this many times (`Sample.redrawn` counts them); every
     draw is the model's own at the same temperature, and after the last one the tune keeps the ending it has.
+    `final_keep`: the chance that an ending off the final is kept as it is, without a redraw. Drawing again until
+    an ending is kept samples the model's last bar tilted by that factor against endings off the final
+    (rejection sampling), so a keep fitted per tune type (`generation/endings.py`) makes as many tunes end on
+    the final as real tunes of the type do.
     """
     check_sampling(n=n, temperature=temperature, top_k=top_k, top_p=top_p, max_chars=max_chars, prime=prime,
-                   seed=seed, final_redraws=final_redraws)
+                   seed=seed, final_redraws=final_redraws, final_keep=final_keep)
     missing = vocab.unknown(prime)
     if missing:
         raise VocabError("the prime holds characters the model does not know: " + ", ".join(repr(c) for c in missing))
@@ -144,7 +144,9 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
                 prev[r] = ch
                 if ends[r] and redrawn[r] < final_redraws:
                     text = prime + vocab.decode(out[r, : int(pos[r]) - 1].tolist())
-                    if ends_on_final(text) is False:
+                    # the chance is drawn only when there is one, so that final_keep=0 draws as before
+                    if ends_on_final(text) is False and not (
+                            final_keep > 0 and float(torch.rand(1, generator=gen, device=device)) < final_keep):
                         note = last_note_start(text) - len(prime)
                         earlier = [b for b in bar_starts[r] if b.pos < note]
                         if earlier:

@@ -41,6 +41,16 @@ def split_changes(then: dict, now: dict) -> str | None:
 def validation_split(ckpt: dict) -> ValidationTunes:
     """The validation tunes of the corpus a checkpoint was trained on (its `data` source and `val_fraction`),
     from the stream cache when it holds them, and whether that corpus has changed since (`split_changes`)."""
+    return _split(ckpt, "val")
+
+
+def training_split(ckpt: dict) -> ValidationTunes:
+    """The training tunes of the corpus a checkpoint was trained on, as `validation_split` reads its
+    validation tunes."""
+    return _split(ckpt, "train")
+
+
+def _split(ckpt: dict, part: str) -> ValidationTunes:
     data = ckpt.get("data") or {}
     source = data.get("source")
     if not source:
@@ -48,9 +58,10 @@ def validation_split(ckpt: dict) -> ValidationTunes:
                           "give the tunes to read")
     val_fraction = (ckpt.get("train_config") or {}).get("val_fraction", 0.05)
     prepared = prepare(source, val_fraction=val_fraction)
-    tunes = [prepared.vocab.decode(t) for t in prepared.val_tunes()]
+    tunes = [prepared.vocab.decode(t) for t in (prepared.val_tunes() if part == "val" else prepared.train_tunes())]
     if not tunes:
-        raise CorpusError(f"{source}: has no validation tunes; give the tunes to read")
+        raise CorpusError(f"{source}: has no {'validation' if part == 'val' else 'training'} tunes; give the "
+                          "tunes to read")
     return ValidationTunes(tunes, split_changes(data, prepared.description))
 
 

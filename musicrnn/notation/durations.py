@@ -136,6 +136,9 @@ class BarScanner:
             self._add(note_length(first.group(1)) * note_length(m.group("clen")), first.group(0))
         elif kind == "tuplet":
             p = int(m.group("p"))
+            if p == 0 or m.group("q") == "0":  # `(0` is no tuplet ABC knows (a sampled tune can write it)
+                self.known = False
+                return
             q = int(m.group("q")) if m.group("q") else ({2: 3, 3: 2, 4: 3, 6: 2, 8: 3}.get(p) or self._compound_q())
             r = int(m.group("r")) if m.group("r") else p
             self.tuplet = [Fraction(q, p), r]

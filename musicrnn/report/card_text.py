@@ -34,11 +34,14 @@ def _style_section(card: dict) -> str:
                     + f" | {a.get('median_bars')} / {b.get('median_bars')} | {r.get('median_bars')} ({r['tunes']}) |"
                     + f" {_pct(mu[n]['parse_rate'])} / {_pct(mu[n]['bar_ok_rate'])} / {_pct(mu[n]['ended_rate'])}"
                     + f" | {mu[n]['lcs_max']} |")
+    endings = "" if not mu.get("endings") else f""" and the endings `generate` and the studio use by default
+(`--endings {mu['endings']}`: as often on the key's final as real tunes of the type, table below)"""
     return f"""## Tune types
 Asked for a type (`generate --type reel`: `R:` with the meter and unit length the model's training tunes of
-that type were written in), {mu['n_per_prime']} tunes per type sampled at temperature {mu['temperature']}
-with seed {mu['seed']} and with seed {mu2.get('seed', '–')}, measured by `musicrnn/music/style.py` exactly as
-the validation tunes of the type are (`benchmarks/music_quality.py --seed 1` and `--seed 2`):
+that type were written in){endings}, {mu['n_per_prime']} tunes per type sampled at temperature
+{mu['temperature']} with seed {mu['seed']} and with seed {mu2.get('seed', '–')}, measured by
+`musicrnn/music/style.py` exactly as the validation tunes of the type are (`benchmarks/music_quality.py
+--endings {mu.get('endings') or 'model'} --seeds 1,2`):
 *running bars* (inner bars in which at least 3/4 of the unit-length slots start a note), *ends on the final*
 (the last note is the tonic of its `K:`, the modal final for modes), *two-part form* (a repeat sign or at least
 16 bars), median bars.
@@ -51,30 +54,44 @@ the validation tunes of the type are (`benchmarks/music_quality.py --seed 1` and
 """
 
 
-def _end_on_final_section(card: dict) -> str:
-    """The same figures with the sampler's `final_redraws` (the studio's "End on the final")."""
-    runs = card.get("music_end_on_final") or []
-    if len(runs) != 2:
+def _endings_section(card: dict) -> str:
+    """The fitted endings (`calibrate`) and the figures of the same tunes as the model writes them."""
+    fit, runs = card.get("endings") or {}, card.get("music_raw") or []
+    if not fit or len(runs) != 2:
         return ""
     a, b = runs
     real = card["music"].get("validation_style") or {}
+    tilted = [card["music"], card.get("music_seed2") or {}]
     rows = []
     for n in [n for n in real if n in a and "style" in a[n]]:
         sa, sb, r = a[n]["style"], b[n]["style"], real[n]
-        cells = [f"{_fig(sa.get(k))} / {_fig(sb.get(k))} | {_fig(r.get(k))}"
-                 for k in ("ends_on_final", "running_bars", "two_part")]
-        rows.append(f"| {n} | " + " | ".join(cells) + f" | {_pct(a[n]['redrawn'])} / {_pct(b[n]['redrawn'])} | "
+        f = fit.get(n)
+        kept = "–" if not f else f"{f['keep']:.3f} | {f['model']:.2f} → {f['fitted']:.2f} | {f['target']:.2f} " \
+                                 f"({f['training_tunes']})"
+        with_fit = " / ".join(_fig((t.get(n) or {}).get("style", {}).get("ends_on_final")) for t in tilted)
+        rows.append(f"| {n} | {kept if f else '– | – | –'} | {_fig(sa.get('ends_on_final'))} / "
+                    f"{_fig(sb.get('ends_on_final'))} | {with_fit} | {_fig(r.get('ends_on_final'))} | "
+                    f"{_fig(sa.get('running_bars'))} / {_fig(sb.get('running_bars'))} | "
+                    f"{_fig(sa.get('two_part'))} / {_fig(sb.get('two_part'))} | "
                     f"{_pct(a[n]['parse_rate'])} / {_pct(a[n]['bar_ok_rate'])} / {_pct(b[n]['parse_rate'])} / "
                     f"{_pct(b[n]['bar_ok_rate'])} |")
-    return f"""### With "End on the final"
-The studio's **End on the final** (on by default; `generate --final-redraws {a['final_redraws']}`): a tune whose
-last note is not its key's final has its last bar drawn again, {a['final_redraws']} time(s), from the state before
-that bar's opening bar line, at the same temperature. The same {a['n_per_prime']} tunes per type and seeds
-({a['seed']} / {b['seed']}):
+    any_fit = next(iter(fit.values()))
+    return f"""### Endings
+As it comes, the model closes its parts where they should close, but it lands on the key's final less often than
+real tunes do; many of its tunes end on the dominant. Sampling corrects that one figure, and only at the last bar.
+A last bar that misses the final is kept with chance *keep*; otherwise that bar is drawn again from the state
+before its opening bar line, at the same temperature, up to 16 times. This is rejection sampling of the model's
+own last bar, weighted by *keep* against endings off the final. `python -m musicrnn calibrate` fits one *keep* per
+type by bisection: {any_fit['samples']} tunes per step, seeds from {any_fit['seed']} (not the seeds measured
+here). The target is the share of the type's **training** tunes that end on their final. The validation tunes
+stay out of the fit. The fit is stored in the checkpoint (`endings`). `generate` and the studio use it by default
+(*Endings: like real tunes of the type*). `--endings model` (*as the model writes them*) turns it off, and
+`--endings final` (*always on the final*) redraws until the tune ends on the final.
 
-| type | ends on the final: sampled | real | running bars: sampled | real | two-part form: sampled | real \
-| tunes redrawn | parse / good bars (seed {a['seed']}, seed {b['seed']}) |
-|---|---|---|---|---|---|---|---|---|
+| type | keep | on the final in the fit's samples: as written → kept | training tunes (counted) \
+| as written: seed {a['seed']} / {b['seed']} | with the fit (table above) | validation | running bars as written \
+| two-part as written | parse / good bars as written (seed {a['seed']}, seed {b['seed']}) |
+|---|---|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
 """
@@ -88,7 +105,8 @@ def _listening(card: dict) -> str:
                          f"`python -m musicrnn generate --type '{s['type']}' --seed {s['seed']} --temperature 1.0 "
                          f"--max-chars 1500`\n\n```abc\n{s['abc'].rstrip()}\n```" for s in tunes)
     return f"""## Listening
-Four tunes of each type, as they come (temperature 1.0, no choosing), with the command that writes each.
+Four tunes of each type, as they come (temperature 1.0, the default endings, no choosing), with the command that
+writes each.
 
 {body}
 
@@ -196,7 +214,7 @@ checkpoints/default -n {mu['n_per_prime']}`.
 |---|---|---|---|---|---|
 {rows}
 
-{_style_section(card)}{_end_on_final_section(card)}## Speed (CPU: {card['training']['machine']['cpu']}, \
+{_style_section(card)}{_endings_section(card)}## Speed (CPU: {card['training']['machine']['cpu']}, \
 {card['training']['machine']['cores']} cores, one torch thread)
 - one 300-character tune: {sp['tunes_1_300_chars_s']} s (median of 9; \
 range {sp['tunes_1_300_chars_range_s'][0]}-{sp['tunes_1_300_chars_range_s'][1]} s);
@@ -221,34 +239,34 @@ def _limits_measured(card: dict) -> str:
     """The known limits whose figures the card measures (endings, bars), for reels and jigs across both seeds."""
     mu, mu2 = card["music"], card.get("music_seed2") or {}
     real = mu.get("validation_style") or {}
-    redraws = card.get("music_end_on_final") or []
+    raw_runs = card.get("music_raw") or []
     types = [n for n in ("reel", "jig") if n in real and "style" in mu.get(n, {}) and "style" in mu2.get(n, {})]
-    if not types or len(redraws) != 2:
+    if not types or len(raw_runs) != 2:
         return ""
 
     def style(runs, n, key):
         return [r[n]["style"][key] for r in runs]
 
-    raw = ", ".join(f"{n}s {_span(style([mu, mu2], n, 'ends_on_final'))} against {_fig(real[n]['ends_on_final'])}"
+    raw = ", ".join(f"{n}s {_span(style(raw_runs, n, 'ends_on_final'))} against {_fig(real[n]['ends_on_final'])}"
                     for n in types)
-    redrawn = ", ".join(f"{n}s {_span(style(redraws, n, 'ends_on_final'))}" for n in types)
+    tilted = ", ".join(f"{n}s {_span(style([mu, mu2], n, 'ends_on_final'))}" for n in types)
     two_part = _span([x for n in types for x in style([mu, mu2], n, "two_part")])
     bars = _span([r[n]["bar_ok_rate"] for r in (mu, mu2) for n in types], lambda x: f"{100 * x:.1f}")
     every = _span([r["all"]["bar_ok_rate"] for r in (mu, mu2) if "all" in r], lambda x: f"{100 * x:.1f}")
     return f"""\
 - **Endings**: asked for a type, the model writes its rhythm and form (running bars as often as real reels and
-  jigs, two parts in {two_part} of them, tables above) but, as it comes, ends on the key's final less often than
-  real tunes:
-  {raw}. Its parts close where they should, often on the dominant. With the studio's **End on the final**
-  ({redraws[0]['final_redraws']} more draw of such a last bar): {redrawn}; more draws overshoot real reels.
-  Neither the key and bar inputs (stage 5), nor wrong notes in training or a heavier loss on a part's last bars
-  (`--note-noise`, `--cadence-weight`, tried on stage 5: see how it was chosen) moved the raw figure much; the
-  loss on a part's last note alone, counted 20 times (`--cadence-bars 0`), raised it by about 0.1 but took reels'
-  parses and bars under the floors, so that model does not ship. The network knows where it is: linear probes
-  read from its state that it is in a part's last bar (0.90 precision) and, as it chooses a note's letter there,
-  whether that note will end the part (0.80 precision, 0.90 recall); yet it gives the tonic a mean 0.48 of its
-  probability at a part's last note, where real tunes have it 0.76 of the time. More data per type (IrishMAN's
-  214,000 tunes on a GPU) or a larger model, taught at the last note, is the next thing to try.
+  jigs, two parts in {two_part} of them, tables above), but as it comes it ends on the key's final less often than
+  real tunes: {raw} (validation). Its parts close where they should, often on the dominant. The default endings
+  fix that figure in the sampler, not in the network: {tilted} (the endings table). The network's own
+  endings did not move with the key and bar inputs (stage 5). Wrong notes in training and a heavier loss on a
+  part's last bars (`--note-noise`, `--cadence-weight`, tried on stage 5: see how it was chosen) did not move them
+  much either. The loss on a part's last note alone, counted 20 times (`--cadence-bars 0`), raised the figure by
+  about 0.1, but it took reels' parses and bars under the floors, so that model does not ship. The network knows
+  where it is. Linear probes read from its state that it is in a part's last bar (0.90 precision). As it chooses
+  a note's letter there, they read whether that note will end the part (0.80 precision, 0.90 recall). Yet it
+  gives the tonic a mean 0.48 of its probability at a part's last note, where real tunes have it 0.76 of the
+  time. The next thing to try is more data per type (IrishMAN's 214,000 tunes on a GPU) or a larger model, taught
+  at the last note.
 - **Bars**: of the bars of tunes sampled at temperature {mu['temperature']}, {bars} % of reels' and jigs' have the
   meter's duration, {every} % over all the types asked for (slip jigs, 9/8, pull it down). The studio ranks its
   candidates with the same check, so what a user sees first is usually clean. Cleaning got reels and jigs most

@@ -12,8 +12,9 @@ import time
 from pathlib import Path
 
 from musicrnn.data.split import load_corpus
+from musicrnn.generation.endings import DEFAULT_ENDINGS, ending_options
 from musicrnn.generation.prime import build_prime, known_types, type_prime
-from musicrnn.generation.sampler import END_ON_FINAL_REDRAWS, sample
+from musicrnn.generation.sampler import sample
 from musicrnn.generation.scoring import LN2, evaluate_source
 from musicrnn.model.checkpoint import load_model, resolve
 from musicrnn.model.network import CharRNN, ModelConfig
@@ -158,26 +159,8 @@ def build_card(checkpoint: str, run: str, data: str, command: str, *, music_n: i
 
     evaluation = evaluate_source(model, vocab, data, val_fraction=val_fraction)
     xz = xz_bpc(corpus.train, corpus.val)
-    music, music2 = measure_seeds(checkpoint, data, n=music_n, temperature=1.0, seeds=(1, 2),
-                                  max_chars=1500)["per_seed"]
-    redraw = measure_seeds(checkpoint, data, n=music_n, temperature=1.0, seeds=(1, 2), max_chars=1500,
-                           final_redraws=END_ON_FINAL_REDRAWS)["per_seed"]
     dance = evaluate_source(model, vocab, "music21:dance", val_fraction=val_fraction) \
         if data == "music21" else None
-    known = known_types(ckpt.get("data"))
-    samples = []
-    for i, (name, prime) in enumerate(SAMPLE_PRIMES):
-        seed = 100 + i
-        text = type_prime(name, ckpt.get("data"), key=prime["key"]) if name in known else build_prime(**prime)
-        s = sample(model, vocab, 1, prime=text, temperature=0.9, seed=seed, max_chars=1500)[0]
-        samples.append({"type": name, "prime": text, "seed": seed, "temperature": 0.9, "abc": s.text,
-                        "ended": s.ended})
-    listening = []  # what `generate --type T --seed S --temperature 1.0 --max-chars 1500` writes
-    for name in [t for t in STYLE_TYPES if t in known]:
-        for seed in range(1, LISTEN_PER_TYPE + 1):
-            s = sample(model, vocab, 1, prime=type_prime(name, ckpt.get("data")), temperature=1.0, seed=seed,
-                       max_chars=1500)[0]
-            listening.append({"type": name, "seed": seed, "abc": s.text, "ended": s.ended})
     earlier = None
     if earlier_run:
         earlier = read_events(Path(earlier_run))
@@ -204,16 +187,52 @@ def build_card(checkpoint: str, run: str, data: str, command: str, *, music_n: i
                        "command": f"python -m musicrnn evaluate --checkpoint {checkpoint} --data {data} --json"},
         "selection": {"text": selection_text.strip(),
                       "sweep": sweep},
-        "music": music,
-        "music_seed2": music2,
-        "music_end_on_final": redraw,
         "speed": speed(model, vocab),
-        "samples": samples,
-        "listening": listening,
-    }
+    } | music_sections(checkpoint, data, music_n)
     if dance is not None:
         card["validation"]["dance"] = {k: dance[k] for k in ("bpc", "loss", "accuracy", "chars", "tunes")}
     (folder / "card.json").write_text(json.dumps(card, indent=1))
     (folder / "README.md").write_text(render_readme(card))
 
+    return card
+
+
+def music_sections(checkpoint, data: str, music_n: int = 64) -> dict:
+    """The card's sampled music: seeds 1 and 2 with the endings `generate` and the studio use by default
+    (`music`, `music_seed2`), the same as the model writes them (`music_raw`), the checkpoint's fitted endings
+    (`endings`), one sample per type at temperature 0.9, and four tunes per type for listening, each as its
+    `generate` command writes it."""
+    model, vocab, ckpt = load_model(checkpoint, "cpu")
+    music, music2 = measure_seeds(checkpoint, data, n=music_n, temperature=1.0, seeds=(1, 2), max_chars=1500,
+                                  endings=DEFAULT_ENDINGS)["per_seed"]
+    raw = measure_seeds(checkpoint, data, n=music_n, temperature=1.0, seeds=(1, 2), max_chars=1500,
+                        endings="model")["per_seed"]
+    known = known_types(ckpt.get("data"))
+    samples = []
+    for i, (name, prime) in enumerate(SAMPLE_PRIMES):
+        seed = 100 + i
+        text = type_prime(name, ckpt.get("data"), key=prime["key"]) if name in known else build_prime(**prime)
+        s = sample(model, vocab, 1, prime=text, temperature=0.9, seed=seed, max_chars=1500,
+                   **ending_options(ckpt, name if name in known else None))[0]
+        samples.append({"type": name, "prime": text, "seed": seed, "temperature": 0.9, "abc": s.text,
+                        "ended": s.ended})
+    listening = []  # what `generate --type T --seed S --temperature 1.0 --max-chars 1500` writes
+    for name in [t for t in STYLE_TYPES if t in known]:
+        for seed in range(1, LISTEN_PER_TYPE + 1):
+            s = sample(model, vocab, 1, prime=type_prime(name, ckpt.get("data")), temperature=1.0, seed=seed,
+                       max_chars=1500, **ending_options(ckpt, name))[0]
+            listening.append({"type": name, "seed": seed, "abc": s.text, "ended": s.ended})
+    return {"music": music, "music_seed2": music2, "music_raw": raw, "endings": ckpt.get("endings") or {},
+            "samples": samples, "listening": listening}
+
+
+def refresh_music(checkpoint, data: str = "music21", music_n: int = 64) -> dict:
+    """Measure the card's music sections again (`music_sections`) and rewrite its `card.json` and `README.md`,
+    keeping the rest: for a change to the sampler or the endings fit, when the weights stay the same."""
+    folder = resolve(checkpoint).parent
+    card = json.loads((folder / "card.json").read_text())
+    card.pop("music_end_on_final", None)  # the one-redraw figures the fitted endings replaced
+    card |= music_sections(checkpoint, data, music_n)
+    (folder / "card.json").write_text(json.dumps(card, indent=1))
+    (folder / "README.md").write_text(render_readme(card))
     return card

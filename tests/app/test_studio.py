@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from musicrnn.generation.sampler import END_ON_FINAL_REDRAWS
+from musicrnn.generation.endings import TILT_REDRAWS
 from tests.helpers.app import GOOD_TUNE, edit_tune, kinds, new_app, playable, player_files, players, texts, tune_text
 
 pytestmark = pytest.mark.slow
@@ -29,7 +29,7 @@ def test_generate_shows_ranked_candidates_with_score_audio_downloads(with_model)
     at.number_input(key="studio_n").set_value(3)
     at.toggle(key="studio_fixed_seed").set_value(True)
     at.number_input(key="studio_seed").set_value(7)
-    at.toggle(key="studio_end_on_final").set_value(False)  # the tiny model's first endings, as drawn
+    at.selectbox(key="studio_endings").set_value("model")  # the tiny model's first endings, as drawn
     generate(at)
     result = at.session_state["studio_result"]
     assert result["settings"]["final_redraws"] == 0
@@ -117,7 +117,7 @@ def test_the_type_picker_follows_the_chosen_model(with_model, app_env, tmp_path)
 
     from musicrnn.data.sources import music21_corpus_dir
     from musicrnn.generation.prime import known_types
-    from musicrnn.model.checkpoint import load_checkpoint
+    from musicrnn.model.checkpoint import atomic_save, load_checkpoint
     from tests.helpers.app import train_tiny
 
     typed_src = tmp_path / "typed"  # O'Neill's reels, jigs and hornpipes: each tune has its R:
@@ -125,6 +125,10 @@ def test_the_type_picker_follows_the_chosen_model(with_model, app_env, tmp_path)
     for name in ("1176-1275.abc", "0900-0950.abc", "1556-1624.abc"):
         shutil.copy(music21_corpus_dir() / "oneills1850" / name, typed_src / name)
     typed = train_tiny(typed_src, app_env["runs"] / "typed", 5)
+    stored = load_checkpoint(typed)
+    path = stored.pop("path")
+    stored["endings"] = {"jig": {"keep": 0.3}}  # as `calibrate` would store it, for jigs only
+    atomic_save(stored, path)
     known = known_types(load_checkpoint(typed)["data"])
     assert {"reel", "jig", "hornpipe"} <= set(known)
     at = new_app()
@@ -135,8 +139,12 @@ def test_the_type_picker_follows_the_chosen_model(with_model, app_env, tmp_path)
     at.selectbox(key="studio_type").set_value("jig").run()
     assert at.slider(key="studio_tempo").value == 170  # 112 dotted quarters a minute, to the nearest 5
     generate(at)
-    prime = at.session_state["studio_result"]["settings"]["prime"]
-    assert prime == f"X:1\nL:{known['jig']['unit']}\nM:{known['jig']['meter']}\nR:jig\nK:D\n"
+    settings = at.session_state["studio_result"]["settings"]
+    assert settings["prime"] == f"X:1\nL:{known['jig']['unit']}\nM:{known['jig']['meter']}\nR:jig\nK:D\n"
+    assert (settings["final_redraws"], settings["final_keep"]) == (TILT_REDRAWS, 0.3)  # its jigs' fitted endings
+    at.selectbox(key="studio_type").set_value("reel").run()
+    generate(at)
+    assert at.session_state["studio_result"]["settings"]["final_redraws"] == 0  # no fit for reels
     # the model of O'Neill's tunes 1-400, which have no R:, was trained without types: the meter picker
     at.selectbox(key="model").set_value(str(with_model)).run()
     assert not at.exception
@@ -146,6 +154,8 @@ def test_the_type_picker_follows_the_chosen_model(with_model, app_env, tmp_path)
 
 def test_repair_shows_a_diff_and_changes_nothing_until_applied(with_model):
     at = new_app()
+    at.toggle(key="studio_fixed_seed").set_value(True)  # a drawn seed may give a candidate cut at the length
+    at.number_input(key="studio_seed").set_value(7)     # limit, which keeps its own repair after the edit
     generate(at)
     key = players(at)[0]["id"]
     broken = GOOD_TUNE.replace("d2:|", "d2|")  # the repeat opened by |: is never closed
@@ -166,16 +176,18 @@ def test_repair_shows_a_diff_and_changes_nothing_until_applied(with_model):
     assert "repeats closed" in texts(at) and not any(b.key == f"{key}_repair_ask" for b in at.button)
 
 
-def test_end_on_final_is_on_by_default_and_redraws_endings(with_model):
+def test_endings_are_like_real_tunes_by_default_and_each_choice_reaches_the_sampler(with_model):
     at = new_app()
-    assert at.toggle(key="studio_end_on_final").value is True
+    assert at.selectbox(key="studio_endings").value == "tradition"
     at.toggle(key="studio_fixed_seed").set_value(True)
     at.number_input(key="studio_seed").set_value(3)
     generate(at)
-    assert at.session_state["studio_result"]["settings"]["final_redraws"] == END_ON_FINAL_REDRAWS == 1
-    with_redraws = [c["abc"] for c in at.session_state["studio_result"]["candidates"]]
-    at.toggle(key="studio_end_on_final").set_value(False)
+    settings = at.session_state["studio_result"]["settings"]
+    # the tiny model has no fitted endings (`calibrate`): its own endings stand
+    assert settings["endings"] == "tradition" and settings["final_redraws"] == 0
+    as_written = [c["abc"] for c in at.session_state["studio_result"]["candidates"]]
+    at.selectbox(key="studio_endings").set_value("final")
     generate(at)
-    assert at.session_state["studio_result"]["settings"]["final_redraws"] == 0
-    without = [c["abc"] for c in at.session_state["studio_result"]["candidates"]]
-    assert len(with_redraws) == len(without)
+    settings = at.session_state["studio_result"]["settings"]
+    assert settings["final_redraws"] == TILT_REDRAWS and settings["final_keep"] == 0.0
+    assert len(at.session_state["studio_result"]["candidates"]) == len(as_written)

@@ -64,10 +64,10 @@ def test_known_limits_carry_the_cards_own_figures():
     from musicrnn.report.card_text import render_readme
 
     card = json.loads(CARD.read_text())
-    card["music"]["reel"]["style"]["ends_on_final"] = 0.123
+    card["music_raw"][0]["reel"]["style"]["ends_on_final"] = 0.123  # as the model writes, seed 1
     card["music_seed2"]["jig"]["bar_ok_rate"] = 0.5
     limits = render_readme(card).split("## Known limits")[1]
-    seed2 = card["music_seed2"]["reel"]["style"]["ends_on_final"]
+    seed2 = card["music_raw"][1]["reel"]["style"]["ends_on_final"]
     real = card["music"]["validation_style"]["reel"]["ends_on_final"]
     assert f"reels 0.12-{seed2:.2f} against {real:.2f}" in limits
     assert "50.0-" in limits  # the bars line's lowest reel or jig figure

@@ -42,6 +42,17 @@ def test_a_jig_bar_runs_on_five_of_six_and_tuplets_or_dots_do_not_count_as_slots
     assert s.running_share == 0.5 and s.ends_on_final and not s.two_part
 
 
+def test_a_tuplet_of_nothing_leaves_its_bar_unmeasured_instead_of_failing():
+    from musicrnn.notation.durations import scan_body
+    from musicrnn.notation.keys import ends_on_final
+
+    for odd in ("(0ABc", "(3:0:3ABc"):  # a sampled tune can write either; ABC has no such tuplet
+        tune = f"X:1\nL:1/8\nM:6/8\nK:G\nGAG GAB|{odd} AB2|G3 G3|]\n"
+        _, scan = scan_body(tune.split("\n"))
+        assert [b.length for b in scan.closed] == [3 / 4, None, 3 / 4]
+        assert ends_on_final(tune) is True and tune_style(tune).bars == 3
+
+
 def test_the_figures_of_real_tunes():
     figures = style_figures([oneills(0), REEL])
     assert figures["tunes"] == 2 and figures["two_part"] == 1.0 and 0 < figures["running_bars"] <= 1
