@@ -86,8 +86,9 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
 
     `stop_at_eos=False` always runs `max_chars` steps (for timing); the text still ends at the first `<eos>`.
     `final_redraws`: a tune that ends on a note other than its key's final has its last bar drawn again, from
-    the state before that bar's opening bar line, up to this many times (`Sample.redrawn` counts them); every
-    draw is the model's own at the same temperature, and after the last one the tune keeps the ending it has.
+    the state before that bar's opening bar line, up to this many times (`Sample.redrawn` counts them; a draw
+    that goes on past that bar counts as one and is drawn again); every draw is the model's own at the same
+    temperature, and after the last one the tune keeps the ending it has.
     `final_keep`: the chance that an ending off the final is kept as it is, without a redraw. Drawing again until
     an ending is kept samples the model's last bar tilted by that factor against endings off the final
     (rejection sampling), so a keep fitted per tune type (`generation/endings.py`) makes as many tunes end on
@@ -120,6 +121,7 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
     done = torch.zeros(n, dtype=torch.bool, device=device)
     bar_starts: list[list[BarStart]] = [[] for _ in range(n)]
     redrawn, prev = [0] * n, [""] * n
+    anchor: list[BarStart | None] = [None] * n  # where a row's last redraw went back to
     # A redraw costs steps; the budget keeps a row that never finds its final from running on.
     for t in range(max_chars * 3 if redraw else max_chars):
         probs = sampling_distribution(logits.float(), temperature, top_k, top_p)
@@ -141,6 +143,12 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
                     bar_starts[r] = bar_starts[r][-3:] + [BarStart(int(pos[r]) - 1, _row_state(state, r),
                                                                    logits[r].clone(), copy.copy(trackers[r])
                                                                    if trackers else None)]
+                    a = anchor[r]
+                    # A redraw is of the last bar: one that goes on past it (a third bar line since going
+                    # back) is drawn again, so that redraws do not lengthen tunes.
+                    if a is not None and redrawn[r] < final_redraws and \
+                            sum(b.pos >= a.pos for b in bar_starts[r]) >= 3:
+                        back.append((r, a))
                 prev[r] = ch
                 if ends[r] and redrawn[r] < final_redraws:
                     text = prime + vocab.decode(out[r, : int(pos[r]) - 1].tolist())
@@ -162,7 +170,7 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
             logits[r] = b.logits
             if trackers is not None:
                 trackers[r] = copy.copy(b.tracker)  # its fields are immutable values
-            pos[r], done[r], redrawn[r], prev[r] = b.pos, False, redrawn[r] + 1, ""
+            pos[r], done[r], redrawn[r], prev[r], anchor[r] = b.pos, False, redrawn[r] + 1, "", b
             bar_starts[r] = [s for s in bar_starts[r] if s.pos < b.pos]
     model.train(was_training)
     result = []

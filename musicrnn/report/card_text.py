@@ -80,8 +80,9 @@ def _endings_section(card: dict) -> str:
 As it comes, the model closes its parts where they should close, but it lands on the key's final less often than
 real tunes do; many of its tunes end on the dominant. Sampling corrects that one figure, and only at the last bar.
 A last bar that misses the final is kept with chance *keep*; otherwise that bar is drawn again from the state
-before its opening bar line, at the same temperature, up to 16 times. This is rejection sampling of the model's
-own last bar, weighted by *keep* against endings off the final. `python -m musicrnn calibrate` fits one *keep* per
+before its opening bar line, at the same temperature, up to 16 times (a draw that goes on past that bar is
+drawn again too, so tunes do not grow longer). This is rejection sampling of the model's own last bar, weighted
+by *keep* against endings off the final. `python -m musicrnn calibrate` fits one *keep* per
 type by bisection: {any_fit['samples']} tunes per step, seeds from {any_fit['seed']} (not the seeds measured
 here). The target is the share of the type's **training** tunes that end on their final. The validation tunes
 stay out of the fit. The fit is stored in the checkpoint (`endings`). `generate` and the studio use it by default
