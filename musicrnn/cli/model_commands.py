@@ -139,8 +139,9 @@ def cmd_calibrate(args) -> int:
         raise ValueError(f"{ckpt['path']}: no tune type with enough training tunes to fit; nothing written")
     stored = load_checkpoint(ckpt["path"])  # read again: another fit may have written it meanwhile
     path = stored.pop("path")
-    kept = stored.get("endings") if isinstance(stored.get("endings"), dict) else {}
-    stored["endings"] = {k: v for k, v in kept.items() if k in fitted_keeps(stored)} | table
+    valid = fitted_keeps(stored)  # the earlier fits worth keeping: a hand-edited entry is dropped
+    earlier = {k: v for k, v in stored["endings"].items() if k in valid} if valid else {}
+    stored["endings"] = earlier | table
     atomic_save(stored, path)
     if args.json:
         print_json({"checkpoint": path, "endings": stored["endings"]})

@@ -50,17 +50,23 @@ def fitted_keeps(ckpt: dict) -> dict[str, float]:
     return out
 
 
+def tilt_options(keep: float) -> dict:
+    """The sampler's `final_redraws` and `final_keep` for a keep chance: 0 always draws again (up to
+    TILT_REDRAWS times), 1 leaves the model's endings as they come."""
+    if keep >= 1:
+        return {"final_redraws": 0, "final_keep": 0.0}
+    return {"final_redraws": TILT_REDRAWS, "final_keep": keep}
+
+
 def ending_options(ckpt: dict, tune_type: str | None, endings: str = DEFAULT_ENDINGS) -> dict:
     """The sampler's `final_redraws` and `final_keep` for `endings` (one of ENDINGS). "tradition" for a type the
     checkpoint has no fitted tilt for (or no type) leaves the model's endings as they come."""
     if endings not in ENDINGS:
         raise OptionError(f"endings {endings!r}: must be one of {', '.join(ENDINGS)}")
     if endings == "final":
-        return {"final_redraws": MAX_REDRAWS, "final_keep": 0.0}
+        return tilt_options(0.0)
     keep = fitted_keeps(ckpt).get(tune_type or "") if endings == "tradition" else None
-    if keep is None or keep >= 1:
-        return {"final_redraws": 0, "final_keep": 0.0}
-    return {"final_redraws": TILT_REDRAWS, "final_keep": keep}
+    return tilt_options(1.0 if keep is None else keep)
 
 
 def bisect_keep(share_at: Callable[[float], float], target: float, steps: int = 7) -> float:
@@ -106,8 +112,7 @@ def calibrate(model, vocab, ckpt: dict, train_tunes: list[str], *, n: int = 256,
             tunes = []
             for i in range(0, n, batch):
                 tunes += sample(model, vocab, min(batch, n - i), prime=prime, seed=seed + i // batch,
-                                max_chars=max_chars, final_redraws=TILT_REDRAWS if keep < 1 else 0,
-                                final_keep=keep)
+                                max_chars=max_chars, **tilt_options(keep))
             seen[keep] = final_share([t.text for t in tunes])[0] or 0.0
             if progress:
                 progress(f"{name}: keep {keep:.4f} -> {seen[keep]:.3f} on the final (target {target:.3f})")

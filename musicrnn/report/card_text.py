@@ -66,10 +66,10 @@ def _endings_section(card: dict) -> str:
     for n in [n for n in real if n in a and "style" in a[n]]:
         sa, sb, r = a[n]["style"], b[n]["style"], real[n]
         f = fit.get(n)
-        kept = "–" if not f else f"{f['keep']:.3f} | {f['model']:.2f} → {f['fitted']:.2f} | {f['target']:.2f} " \
-                                 f"({f['training_tunes']})"
+        kept = f"{f['keep']:.3f} | {f['model']:.2f} → {f['fitted']:.2f} | {f['target']:.2f} " \
+               f"({f['training_tunes']})" if f else "– | – | –"
         with_fit = " / ".join(_fig((t.get(n) or {}).get("style", {}).get("ends_on_final")) for t in tilted)
-        rows.append(f"| {n} | {kept if f else '– | – | –'} | {_fig(sa.get('ends_on_final'))} / "
+        rows.append(f"| {n} | {kept} | {_fig(sa.get('ends_on_final'))} / "
                     f"{_fig(sb.get('ends_on_final'))} | {with_fit} | {_fig(r.get('ends_on_final'))} | "
                     f"{_fig(sa.get('running_bars'))} / {_fig(sb.get('running_bars'))} | "
                     f"{_fig(sa.get('two_part'))} / {_fig(sb.get('two_part'))} | "
