@@ -4,6 +4,7 @@ tune copies the training set (longest common substring of its body with any trai
 
     python benchmarks/music_quality.py --checkpoint checkpoints/default --data music21 -n 64
     python benchmarks/music_quality.py --endings tradition --seeds 1,2   # as `generate` and the studio sample
+    python benchmarks/music_quality.py --endings tradition --strict-bars --seeds 1,2   # bars kept to the meter
     python benchmarks/music_quality.py --checkpoint runs/x --seeds 1-8   # each seed, and every figure's
                                                                          # mean, lowest and highest over them
 """
@@ -43,16 +44,19 @@ def main():
     ap.add_argument("--endings", choices=list(ENDINGS), default=None,
                     help="instead of --final-redraws: the endings each type is sampled with (tradition: the "
                          "checkpoint's fitted tilt, as `generate` and the studio sample by default)")
+    ap.add_argument("--strict-bars", action="store_true",
+                    help="mask out characters that would make a bar longer than its meter (reports how often the "
+                         "model would have: bar_breaks_per_bar)")
     ap.add_argument("--seeds", type=seed_list, default=None,
                     help="several seeds (1-8, or 1,2,5) instead of --seed: each one's figures, and per type "
                          "every figure's mean, lowest and highest over them")
     a = ap.parse_args()
     if a.seeds:
         emit(measure_seeds(a.checkpoint, a.data, a.n, a.temperature, a.seeds, a.max_chars, a.device, a.samples_out,
-                           final_redraws=a.final_redraws, endings=a.endings))
+                           final_redraws=a.final_redraws, endings=a.endings, strict_bars=a.strict_bars))
         return
     emit(measure(a.checkpoint, a.data, a.n, a.temperature, a.seed, a.max_chars, a.device, a.samples_out,
-                 final_redraws=a.final_redraws, endings=a.endings))
+                 final_redraws=a.final_redraws, endings=a.endings, strict_bars=a.strict_bars))
 
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ from app_support.tune_view import tune_view
 from musicrnn.data.tune_types import TUNE_TYPES
 from musicrnn.errors import MusicRNNError
 from musicrnn.generation.endings import DEFAULT_ENDINGS, ending_options
+from musicrnn.generation.options import DEFAULT_STRICT_BARS
 from musicrnn.generation.prime import known_types
 
 ANY = "any (the model chooses)"
@@ -84,6 +85,9 @@ with left:
                                 "times in three, a jig four in five): a last bar off the final is sometimes drawn "
                                 "again, by a chance fitted for this model and type. **As the model writes**: its "
                                 "first ending stands. **Always on the final**: drawn again until it is.")
+    strict = st.toggle("Keep bars to the meter", DEFAULT_STRICT_BARS, key="studio_strict_bars",
+                       help="While the model writes, a note or length that would make a bar longer than the meter "
+                            "is ruled out, so it writes one that fits. Off: bars as the model writes them.")
     with st.expander("Advanced"):
         top_k = st.number_input("Top-k (0 = off)", 0, 200, 0, key="studio_top_k")
         top_p = st.slider("Top-p (1 = off)", 0.05, 1.0, 1.0, 0.05, key="studio_top_p")
@@ -115,7 +119,7 @@ if generate and value is not None:
     k = None if key_sig.startswith("any") else key_sig
     settings = dict(model=label, model_path=value, seed=int(seed), candidates=int(n), temperature=float(temperature),
                     top_k=int(top_k) or None, top_p=float(top_p) if top_p < 1.0 else None, max_chars=int(max_chars),
-                    tune_type=tune_type, endings=endings)
+                    tune_type=tune_type, endings=endings, strict_bars=bool(strict))
     try:
         with right, st.spinner("Generating…"):
             model, vocab, ckpt = get_model(value)
@@ -132,14 +136,14 @@ if generate and value is not None:
             samples = sample(model, vocab, int(n), prime=prime, temperature=float(temperature),
                              top_k=settings["top_k"], top_p=settings["top_p"], seed=int(seed),
                              max_chars=int(max_chars), final_redraws=settings["final_redraws"],
-                             final_keep=settings["final_keep"])
+                             final_keep=settings["final_keep"], strict_bars=settings["strict_bars"])
             t1 = time.perf_counter()
             checks = check_many([s.text for s in samples], [s.ended for s in samples])
             timing = {"sample_s": t1 - t0, "check_s": time.perf_counter() - t1}
         cands = []
         for i, (s, c) in enumerate(zip(samples, checks)):
             rep = c if isinstance(c, dict) else None
-            cands.append({"abc": s.text, "ended": s.ended, "index": i, "check": rep,
+            cands.append({"abc": s.text, "ended": s.ended, "index": i, "check": rep, "bar_breaks": s.bar_breaks,
                           "check_error": c if isinstance(c, str) else None,
                           "score": float(rep["score"]) if rep else 0.0})
         cands.sort(key=lambda c: -c["score"])
@@ -168,6 +172,10 @@ with right:
             if tab.open is False:
                 continue  # only the open candidate is rendered: switching tabs renders the next
             with tab:
+                breaks = c.get("bar_breaks") or 0.0
+                if cfg.get("strict_bars") and breaks >= 0.5:
+                    st.caption(f"Bars kept to the meter: left to itself, the model would have made a bar too "
+                               f"long about {breaks:.0f} time(s) in this tune; those notes were ruled out.")
                 save = {**cfg, "candidate": c["index"] + 1}
                 tune_view(c["abc"], f"studio_{result['id']}_{c['index']}", playback=playback, ended=c["ended"],
                           file_stem=f"musicrnn-seed{cfg['seed']}-{c['index'] + 1}", save_settings=save)

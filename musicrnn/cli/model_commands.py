@@ -2,12 +2,20 @@
 endings to real tunes of each type."""
 from __future__ import annotations
 
+import argparse
 import sys
 
 from musicrnn.cli.corpus_commands import DATA_HELP
 from musicrnn.cli.output import print_json, print_warning
 from musicrnn.generation.endings import DEFAULT_ENDINGS, ENDINGS
-from musicrnn.generation.options import MAX_BATCH_CHARS, MAX_CHARS, MAX_TEMPERATURE, MAX_TUNES, check_sampling
+from musicrnn.generation.options import (
+    DEFAULT_STRICT_BARS,
+    MAX_BATCH_CHARS,
+    MAX_CHARS,
+    MAX_TEMPERATURE,
+    MAX_TUNES,
+    check_sampling,
+)
 
 
 def add_commands(sub) -> None:
@@ -37,6 +45,10 @@ def add_commands(sub) -> None:
     g.add_argument("--final-redraws", type=int, default=None, metavar="N",
                    help="instead of --endings: draw the last bar again, up to N times, whenever a tune does not "
                         "end on its key's final (0: the model's endings)")
+    g.add_argument("--strict-bars", action=argparse.BooleanOptionalAction, default=DEFAULT_STRICT_BARS,
+                   help="mask out any character that would make a bar longer than its meter (default: "
+                        f"{'on' if DEFAULT_STRICT_BARS else 'off'}); --json reports, per tune, how often the model "
+                        "would have (bar_breaks)")
     g.add_argument("--device", default="auto")
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_generate)
@@ -58,6 +70,9 @@ def add_commands(sub) -> None:
     c.add_argument("--steps", type=int, default=7, help="bisection steps (the keep chance to 1/2**steps)")
     c.add_argument("--types", default=None, help="comma-separated tune types to fit (default: every type the "
                                                  "model knows); the fits of the others stay as they are")
+    c.add_argument("--strict-bars", action=argparse.BooleanOptionalAction, default=DEFAULT_STRICT_BARS,
+                   help="sample the fit's tunes with bars kept to the meter, as generate does (default: "
+                        f"{'on' if DEFAULT_STRICT_BARS else 'off'})")
     c.add_argument("--device", default="auto")
     c.add_argument("--json", action="store_true")
     c.set_defaults(func=cmd_calibrate)
@@ -89,12 +104,13 @@ def cmd_generate(args) -> int:
     else:
         endings = ending_options(ckpt, args.tune_type, args.endings)
     tunes = sample(model, vocab, args.n, prime=prime, temperature=args.temperature, top_k=args.top_k,
-                   top_p=args.top_p, seed=seed, max_chars=args.max_chars, **endings)
+                   top_p=args.top_p, seed=seed, max_chars=args.max_chars, strict_bars=args.strict_bars, **endings)
     if args.json:
         print_json([{"index": i, "abc": t.text, "ended": t.ended, "seed": seed, "temperature": args.temperature,
                       "top_k": args.top_k, "top_p": args.top_p, "prime": prime,
                       "endings": args.endings if args.final_redraws is None else None, **endings,
-                      "redrawn": t.redrawn} for i, t in enumerate(tunes)])
+                      "redrawn": t.redrawn, "strict_bars": args.strict_bars, "bar_breaks": t.bar_breaks}
+                     for i, t in enumerate(tunes)])
     else:
         print(f"% seed {seed}, temperature {args.temperature}", file=sys.stderr)
         print("\n\n".join(t.text.rstrip("\n") for t in tunes))
@@ -134,7 +150,7 @@ def cmd_calibrate(args) -> int:
     say = None if args.json else (lambda line: print(line, file=sys.stderr, flush=True))
     types = [t.strip() for t in args.types.split(",") if t.strip()] if args.types else None
     table = calibrate(model, vocab, ckpt, train, n=args.n, seed=args.seed, steps=args.steps, types=types,
-                      progress=say)
+                      progress=say, strict_bars=args.strict_bars)
     if not table:
         raise ValueError(f"{ckpt['path']}: no tune type with enough training tunes to fit; nothing written")
     stored = load_checkpoint(ckpt["path"])  # read again: another fit may have written it meanwhile

@@ -15,7 +15,7 @@ import math
 from collections.abc import Callable
 
 from musicrnn.errors import OptionError
-from musicrnn.generation.options import MAX_REDRAWS
+from musicrnn.generation.options import DEFAULT_STRICT_BARS, MAX_REDRAWS
 from musicrnn.notation.keys import ends_on_final
 
 #: The choices a user has, and what each does.
@@ -86,12 +86,13 @@ def bisect_keep(share_at: Callable[[float], float], target: float, steps: int = 
 
 def calibrate(model, vocab, ckpt: dict, train_tunes: list[str], *, n: int = 256, seed: int = 1000,
               batch: int = 64, max_chars: int = 1500, steps: int = 7, min_tunes: int = 20,
-              types: list[str] | None = None, progress: Callable[[str], None] | None = None) -> dict:
+              types: list[str] | None = None, progress: Callable[[str], None] | None = None,
+              strict_bars: bool = DEFAULT_STRICT_BARS) -> dict:
     """Fit `keep` for each tune type the model knows that has at least `min_tunes` training tunes with a known
     ending: the share of its training tunes that end on the final is the target, the model's samples (`n` per
     step, seeds `seed`, `seed`+1, ... in batches of `batch`, the same at every step so the bisection compares
-    like with like) are measured at temperature 1. `types`: only these. Returns the `endings` table for the
-    checkpoint."""
+    like with like) are measured at temperature 1, with bars kept to the meter as `generate` keeps them
+    (`strict_bars`). `types`: only these. Returns the `endings` table for the checkpoint."""
     from musicrnn.generation.prime import known_types, type_prime
     from musicrnn.generation.sampler import sample
     from musicrnn.notation.fields import header_value
@@ -112,7 +113,7 @@ def calibrate(model, vocab, ckpt: dict, train_tunes: list[str], *, n: int = 256,
             tunes = []
             for i in range(0, n, batch):
                 tunes += sample(model, vocab, min(batch, n - i), prime=prime, seed=seed + i // batch,
-                                max_chars=max_chars, **tilt_options(keep))
+                                max_chars=max_chars, strict_bars=strict_bars, **tilt_options(keep))
             seen[keep] = final_share([t.text for t in tunes])[0] or 0.0
             if progress:
                 progress(f"{name}: keep {keep:.4f} -> {seen[keep]:.3f} on the final (target {target:.3f})")
@@ -121,5 +122,6 @@ def calibrate(model, vocab, ckpt: dict, train_tunes: list[str], *, n: int = 256,
         keep = bisect_keep(share_at, target, steps)
         fitted = seen[keep] if keep in seen else share_at(keep)
         table[name] = {"keep": keep, "target": round(target, 4), "training_tunes": counted,
-                       "model": round(seen[1.0], 4), "fitted": round(fitted, 4), "samples": n, "seed": seed}
+                       "model": round(seen[1.0], 4), "fitted": round(fitted, 4), "samples": n, "seed": seed,
+                       "strict_bars": strict_bars}
     return table

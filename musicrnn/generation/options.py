@@ -15,6 +15,8 @@ MAX_BATCH_CHARS = 4_000_000  # tunes x characters in one batch (32 MB of ids)
 MAX_TEMPERATURE = 100.0
 MAX_PRIME_CHARS = 50_000
 MAX_REDRAWS = 16  # draws of a last bar that misses the key's final (`final_redraws`)
+#: Whether `generate` and the studio keep bars to the meter (`strict_bars`) unless told otherwise.
+DEFAULT_STRICT_BARS = True
 
 
 def _number(name: str, value) -> float:
@@ -33,12 +35,12 @@ def _whole(name: str, value) -> int:
 
 def check_sampling(*, n: int = 1, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
                    max_chars: int = 1000, prime: str = "", seed: int = 0, final_redraws: int = 0,
-                   final_keep: float = 0.0) -> None:
+                   final_keep: float = 0.0, strict_bars: bool = False) -> None:
     """OptionError, one line naming the option and its range, for the first option out of range.
 
     temperature: finite, above 0 and at most 100. top_k: None or 0 (off), or at least 1. top_p: None (off), or
     in (0, 1]. n: 1 to MAX_TUNES. max_chars: 1 to MAX_CHARS, and n x max_chars at most MAX_BATCH_CHARS.
-    seed: 0 to 2**63 - 1. final_redraws: 0 to MAX_REDRAWS. final_keep: 0 to 1.
+    seed: 0 to 2**63 - 1. final_redraws: 0 to MAX_REDRAWS. final_keep: 0 to 1. strict_bars: True or False.
     """
     t = _number("temperature", temperature)
     if not 0 < t <= MAX_TEMPERATURE:
@@ -60,5 +62,7 @@ def check_sampling(*, n: int = 1, temperature: float = 1.0, top_k: int | None = 
         raise OptionError(f"final redraws {final_redraws!r}: must be a whole number from 0 to {MAX_REDRAWS}")
     if not 0 <= _number("final keep", final_keep) <= 1:
         raise OptionError(f"final keep {final_keep}: must be from 0 to 1")
+    if not isinstance(strict_bars, bool):
+        raise OptionError(f"strict bars {strict_bars!r}: must be true or false")
     if len(prime) > MAX_PRIME_CHARS:
         raise OptionError(f"the prime has {len(prime):,} characters, more than {MAX_PRIME_CHARS:,}")

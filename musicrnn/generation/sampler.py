@@ -8,6 +8,7 @@ import torch
 
 from musicrnn.data.vocab import Vocab
 from musicrnn.errors import VocabError
+from musicrnn.generation.meter_guard import MeterGuard, MeterMasks
 from musicrnn.generation.options import check_sampling
 from musicrnn.model.device import single_thread_on_cpu
 from musicrnn.model.network import CharRNN
@@ -21,6 +22,9 @@ class Sample:
     ended: bool  # True when the model produced <eos> before max_chars
     seed: int
     redrawn: int = 0  # times the last bar was drawn again to end on the key's final (`final_redraws`)
+    # `strict_bars`: how often the model left to itself would have made a bar longer than the meter (the
+    # probability it gave the masked characters, summed over every character drawn, redrawn last bars included)
+    bar_breaks: float = 0.0
 
 
 _BAR_START = frozenset("|:")
@@ -64,6 +68,7 @@ class BarStart:
     state: object
     logits: torch.Tensor
     tracker: object
+    guard: MeterGuard | None = None
 
 
 def _row_state(state, r: int):
@@ -81,7 +86,8 @@ def _set_row_state(state, r: int, saved) -> None:
 @torch.inference_mode()
 def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", temperature: float = 1.0,
            top_k: int | None = None, top_p: float | None = None, seed: int = 0, max_chars: int = 1000,
-           stop_at_eos: bool = True, final_redraws: int = 0, final_keep: float = 0.0) -> list[Sample]:
+           stop_at_eos: bool = True, final_redraws: int = 0, final_keep: float = 0.0,
+           strict_bars: bool = False) -> list[Sample]:
     """Sample `n` tunes in one batch; each stops at its own `<eos>` or after `max_chars` new characters.
 
     `stop_at_eos=False` always runs `max_chars` steps (for timing); the text still ends at the first `<eos>`.
@@ -93,9 +99,12 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
     an ending is kept samples the model's last bar tilted by that factor against endings off the final
     (rejection sampling), so a keep fitted per tune type (`generation/endings.py`) makes as many tunes end on
     the final as real tunes of the type do.
+    `strict_bars`: a character that would make the open bar longer than its meter is masked out before the
+    temperature and filters apply (`generation/meter_guard.py`); `Sample.bar_breaks` says how often the model
+    would have broken a bar.
     """
     check_sampling(n=n, temperature=temperature, top_k=top_k, top_p=top_p, max_chars=max_chars, prime=prime,
-                   seed=seed, final_redraws=final_redraws, final_keep=final_keep)
+                   seed=seed, final_redraws=final_redraws, final_keep=final_keep, strict_bars=strict_bars)
     missing = vocab.unknown(prime)
     if missing:
         raise VocabError("the prime holds characters the model does not know: " + ", ".join(repr(c) for c in missing))
@@ -114,6 +123,13 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
         for tr in trackers:
             for i in ids[0].tolist():
                 tr.feed(i)
+    guards = None
+    if strict_bars:
+        guards = [MeterGuard(MeterMasks.for_tokens(vocab.tokens))]
+        for ch in prime:
+            guards[0].feed(ch)
+        guards += [guards[0].copy() for _ in range(n - 1)]
+    breaks = torch.zeros(n, device=device)
     redraw = final_redraws > 0 and stop_at_eos
     out = torch.zeros(n, max_chars, dtype=torch.long, device=device)
     pos = torch.zeros(n, dtype=torch.long, device=device)  # where each row writes its next character
@@ -124,7 +140,17 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
     anchor: list[BarStart | None] = [None] * n  # where a row's last redraw went back to
     # A redraw costs steps; the budget keeps a row that never finds its final from running on.
     for t in range(max_chars * 3 if redraw else max_chars):
-        probs = sampling_distribution(logits.float(), temperature, top_k, top_p)
+        masked = logits
+        if guards is not None:
+            banned = [(r, i) for r, (g, d) in enumerate(zip(guards, done.tolist())) if not d for i in g.banned()]
+            if banned:
+                mask = torch.zeros(logits.shape, dtype=torch.bool, device=device)
+                rr, ii = zip(*banned)
+                mask[list(rr), list(ii)] = True
+                raw = sampling_distribution(logits.float(), temperature, top_k, top_p)
+                breaks += (raw * mask).sum(1)
+                masked = logits.masked_fill(mask, float("-inf"))
+        probs = sampling_distribution(masked.float(), temperature, top_k, top_p)
         nxt = torch.multinomial(probs, 1, generator=gen).squeeze(1).masked_fill_(done, 0)
         out[rows, pos.clamp(max=max_chars - 1)] = torch.where(done, out[rows, pos.clamp(max=max_chars - 1)], nxt)
         pos += (~done).long()
@@ -133,7 +159,7 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
         # Checking every 16 steps keeps the GPU from syncing on every character.
         if stop_at_eos and not redraw and t % 16 == 15 and bool(done.all()):
             break
-        chars = nxt.tolist() if (trackers is not None or redraw) else None
+        chars = nxt.tolist() if (trackers is not None or redraw or guards is not None) else None
         back: list[tuple[int, BarStart]] = []
         if redraw:
             ends = ended_now.tolist()
@@ -142,7 +168,8 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
                 if ch in _BAR_START and prev[r] not in _BAR_START:
                     bar_starts[r] = bar_starts[r][-3:] + [BarStart(int(pos[r]) - 1, _row_state(state, r),
                                                                    logits[r].clone(), copy.copy(trackers[r])
-                                                                   if trackers else None)]
+                                                                   if trackers else None,
+                                                                   guards[r].copy() if guards else None)]
                     a = anchor[r]
                     # A redraw is of the last bar: one that goes on past it (a third bar line since going
                     # back) is drawn again, so that redraws do not lengthen tunes.
@@ -161,6 +188,10 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
                             back.append((r, earlier[-1]))
             if not back and bool(done.all()):
                 break
+        if guards is not None:
+            for g, i in zip(guards, chars):
+                if i:  # a row that is done draws <eos> (0) until the batch ends
+                    g.feed(vocab.tokens[i])
         context = None
         if trackers is not None:  # reading the context is text work: it needs this step's characters on the host
             context = torch.tensor([tr.feed(i) for tr, i in zip(trackers, chars)], device=device)
@@ -170,6 +201,8 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
             logits[r] = b.logits
             if trackers is not None:
                 trackers[r] = copy.copy(b.tracker)  # its fields are immutable values
+            if guards is not None:
+                guards[r] = b.guard.copy()
             pos[r], done[r], redrawn[r], prev[r], anchor[r] = b.pos, False, redrawn[r] + 1, "", b
             bar_starts[r] = [s for s in bar_starts[r] if s.pos < b.pos]
     model.train(was_training)
@@ -178,5 +211,5 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
         row = row[:length]
         ended = 0 in row
         text = vocab.decode(row[: row.index(0)] if ended else row)
-        result.append(Sample(prime + text, ended, seed, redrawn[r]))
+        result.append(Sample(prime + text, ended, seed, redrawn[r], round(float(breaks[r]), 4)))
     return result

@@ -32,8 +32,9 @@ TOKEN = re.compile(
 INNER_NOTE = re.compile(r"[_^=]*[A-Ga-gzx][,']*(\d*/*\d*)")
 
 
-def note_length(spec: str) -> Fraction:
-    """`2` → 2, `/` → 1/2, `//` → 1/4, `3/2` → 3/2, `/4` → 1/4 (in unit lengths)."""
+def note_length(spec: str) -> Fraction | None:
+    """`2` → 2, `/` → 1/2, `//` → 1/4, `3/2` → 3/2, `/4` → 1/4 (in unit lengths); None for `/0`, which ABC
+    does not know (a sampled tune can write it)."""
     if not spec:
         return Fraction(1)
     num, _, rest = spec.partition("/")
@@ -42,6 +43,8 @@ def note_length(spec: str) -> Fraction:
         return Fraction(n)
     slashes = 1 + rest.count("/")
     den = rest.replace("/", "")
+    if den and int(den) == 0:
+        return None
     return Fraction(n, int(den)) if den else Fraction(n, 2 ** slashes)
 
 
@@ -80,7 +83,10 @@ class BarScanner:
         elif letter == "M":
             self.meter = fraction(normalize_meter(value.strip()))
 
-    def _add(self, length: Fraction, note: str | None = None) -> None:
+    def _add(self, length: Fraction | None, note: str | None = None) -> None:
+        if length is None:  # a length ABC does not know, or a chord without a note
+            self.known = False
+            return
         if note is not None:
             self.onsets.append(self.acc)
             self.last_note = note
@@ -105,7 +111,7 @@ class BarScanner:
             if kind == "other" and m.group(0).isspace():
                 continue
             ends_on_bar = kind == "bar"
-            self._apply(m)
+            self.apply(m)
         return ends_on_bar
 
     def tokens(self, text: str):
@@ -115,9 +121,18 @@ class BarScanner:
         self.last = Fraction(0)
         for m in TOKEN.finditer(text):
             yield m, self.acc
-            self._apply(m)
+            self.apply(m)
 
-    def _apply(self, m: re.Match) -> None:
+    def fork(self) -> BarScanner:
+        """A copy of the running state, without the closed bars: to try text on, or to go back to."""
+        other = BarScanner(self.unit, self.meter)
+        other.acc, other.known, other.broken, other.last_note, other.last = \
+            self.acc, self.known, self.broken, self.last_note, self.last
+        other.tuplet, other.onsets = list(self.tuplet), list(self.onsets)
+        return other
+
+    def apply(self, m: re.Match) -> None:
+        """Apply one TOKEN match to the running state."""
         kind = m.lastgroup  # the outer group: it closes after the groups nested in it
         if kind == "bar":
             self.closed.append(ClosedBar(self.acc if self.known else None, self.meter, m.group(0), self.unit,
@@ -130,10 +145,8 @@ class BarScanner:
             self._add(note_length(m.group("len")), sounding_note(m))
         elif kind == "chord":
             first = INNER_NOTE.search(m.group("inner"))
-            if first is None:
-                self.known = False
-                return
-            self._add(note_length(first.group(1)) * note_length(m.group("clen")), first.group(0))
+            inner, outer = (note_length(first.group(1)) if first else None), note_length(m.group("clen"))
+            self._add(None if inner is None or outer is None else inner * outer, first and first.group(0))
         elif kind == "tuplet":
             p = int(m.group("p"))
             if p == 0 or m.group("q") == "0":  # `(0` is no tuplet ABC knows (a sampled tune can write it)

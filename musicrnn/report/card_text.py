@@ -98,6 +98,43 @@ stay out of the fit. The fit is stored in the checkpoint (`endings`). `generate`
 """
 
 
+def _bars_section(card: dict) -> str:
+    """Bars kept to the meter (`strict_bars`): how often the model would have broken one, and the bar figures
+    with the mask and as the model writes them."""
+    runs, raw = [card["music"], card.get("music_seed2") or {}], card.get("music_raw") or []
+    if not card["music"].get("strict_bars") or len(raw) != 2:
+        return ""
+    names = [n for n in card["music"].get("validation_style") or {} if all(n in r for r in runs + raw)]
+    rows = []
+    for n in names:
+        a, b = runs
+        rows.append(f"| {n} | {100 * a[n]['bar_breaks_per_bar']:.1f} / {100 * b[n]['bar_breaks_per_bar']:.1f} | "
+                    f"{_pct(a[n]['bar_ok_rate'])} / {_pct(b[n]['bar_ok_rate'])} | "
+                    f"{_pct(raw[0][n]['bar_ok_rate'])} / {_pct(raw[1][n]['bar_ok_rate'])} | "
+                    f"{_pct(a[n]['parse_rate'])} / {_pct(b[n]['parse_rate'])} | "
+                    f"{_pct(raw[0][n]['parse_rate'])} / {_pct(raw[1][n]['parse_rate'])} |")
+    sp = card.get("speed") or {}
+    cost = "" if "tunes_1_300_chars_strict_s" not in sp else \
+        f" It costs {100 * (sp['tunes_1_300_chars_strict_s'] / sp['tunes_1_300_chars_s'] - 1):.0f} % of the " \
+        "time of one 300-character tune (the speed section)."
+    return f"""### Bars kept to the meter
+While a tune is sampled, `generate` and the studio rule out any character that would make the open bar longer
+than its meter (`--strict-bars`, on by default; *Keep bars to the meter* in the studio): a note or rest in a full
+bar, a length that would overflow it, or whatever would end a note too long for what is left. The bar is read
+as the style figures read it (`musicrnn/notation/durations.py`), and the temperature and filters then act on the
+characters left (`musicrnn/generation/meter_guard.py`). Bars too short are left alone: a pickup, a part's last
+bar and its endings are short by right. *Breaks* is how often the model, left to itself, would have made a bar
+too long: the probability it gave the characters ruled out, summed, per 100 bars.{cost} "As written" is the
+model with neither the mask nor the fitted endings (`--no-strict-bars --endings model`).
+
+| type | breaks per 100 bars (seed {runs[0]['seed']} / {runs[1].get('seed', '–')}) | good bars, kept | as written \
+| parse, kept | as written |
+|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+"""
+
+
 def _listening(card: dict) -> str:
     tunes = card.get("listening") or []
     if not tunes:
@@ -215,12 +252,13 @@ checkpoints/default -n {mu['n_per_prime']}`.
 |---|---|---|---|---|---|
 {rows}
 
-{_style_section(card)}{_endings_section(card)}## Speed (CPU: {card['training']['machine']['cpu']}, \
+{_style_section(card)}{_endings_section(card)}{_bars_section(card)}\
+## Speed (CPU: {card['training']['machine']['cpu']}, \
 {card['training']['machine']['cores']} cores, one torch thread)
 - one 300-character tune: {sp['tunes_1_300_chars_s']} s (median of 9; \
-range {sp['tunes_1_300_chars_range_s'][0]}-{sp['tunes_1_300_chars_range_s'][1]} s);
+range {sp['tunes_1_300_chars_range_s'][0]}-{sp['tunes_1_300_chars_range_s'][1]} s){_strict_speed(sp, 1)};
   16 at once: {sp['tunes_16_300_chars_s']} s \
-(range {sp['tunes_16_300_chars_range_s'][0]}-{sp['tunes_16_300_chars_range_s'][1]} s).
+(range {sp['tunes_16_300_chars_range_s'][0]}-{sp['tunes_16_300_chars_range_s'][1]} s){_strict_speed(sp, 16)}.
   Sampling runs on one thread (two fight each other on a busy 2-core machine). {sp.get('note', '')}
 
 ## Samples
@@ -229,6 +267,14 @@ range {sp['tunes_1_300_chars_range_s'][0]}-{sp['tunes_1_300_chars_range_s'][1]} 
 {_listening(card)}## Known limits
 {_limits_measured(card)}{KNOWN_LIMITS}
 """
+
+
+def _strict_speed(sp: dict, n: int) -> str:
+    key = f"tunes_{n}_300_chars_strict"
+    if f"{key}_s" not in sp:
+        return ""
+    lo, hi = sp[f"{key}_range_s"]
+    return f", with bars kept to the meter (as `generate` samples) {sp[f'{key}_s']} s ({lo}-{hi} s)"
 
 
 def _span(values: list[float], fmt=_fig) -> str:

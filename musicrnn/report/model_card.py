@@ -13,6 +13,7 @@ from pathlib import Path
 
 from musicrnn.data.split import load_corpus
 from musicrnn.generation.endings import DEFAULT_ENDINGS, ending_options
+from musicrnn.generation.options import DEFAULT_STRICT_BARS
 from musicrnn.generation.prime import build_prime, known_types, type_prime
 from musicrnn.generation.sampler import sample
 from musicrnn.generation.scoring import LN2, evaluate_source
@@ -91,13 +92,13 @@ def wall_time(run: Path) -> float | None:
         return None
 
 
-def sample_times(model, vocab, n: int, repeats: int) -> list[float]:
+def sample_times(model, vocab, n: int, repeats: int, strict_bars: bool = False) -> list[float]:
     """Seconds to sample `n` tunes of 300 characters, `repeats` times after a warm-up."""
-    sample(model, vocab, n, seed=0, max_chars=20, stop_at_eos=False)
+    sample(model, vocab, n, seed=0, max_chars=20, stop_at_eos=False, strict_bars=strict_bars)
     times = []
     for r in range(repeats):
         t0 = time.perf_counter()
-        sample(model, vocab, n, seed=r, max_chars=300, stop_at_eos=False)
+        sample(model, vocab, n, seed=r, max_chars=300, stop_at_eos=False, strict_bars=strict_bars)
         times.append(time.perf_counter() - t0)
     return sorted(times)
 
@@ -133,11 +134,23 @@ def sweep_table(folders: list[tuple[str, Path]], extra: list[dict], vocab) -> li
 
 
 def speed(model, vocab) -> dict:
+    """Sampling times of 300-character tunes, 1 and 16 at once (median of 9 and range), plain and with bars kept
+    to the meter (`strict_bars`, as `generate` samples by default), the two measured in turn so that a busy
+    machine slows both alike."""
     out = {}
     for n in (1, 16):
-        times = sample_times(model, vocab, n, 9)
-        out[f"tunes_{n}_300_chars_s"] = round(times[4], 3)  # median of 9
-        out[f"tunes_{n}_300_chars_range_s"] = [round(times[0], 3), round(times[-1], 3)]
+        for strict in (False, True):
+            sample(model, vocab, n, seed=0, max_chars=20, stop_at_eos=False, strict_bars=strict)
+        times: dict[bool, list[float]] = {False: [], True: []}
+        for r in range(9):
+            for strict in (False, True):
+                t0 = time.perf_counter()
+                sample(model, vocab, n, seed=r, max_chars=300, stop_at_eos=False, strict_bars=strict)
+                times[strict].append(time.perf_counter() - t0)
+        for strict, name in ((False, ""), (True, "_strict")):
+            t = sorted(times[strict])
+            out[f"tunes_{n}_300_chars{name}_s"] = round(t[4], 3)
+            out[f"tunes_{n}_300_chars{name}_range_s"] = [round(t[0], 3), round(t[-1], 3)]
     return out
 
 
@@ -198,41 +211,44 @@ def build_card(checkpoint: str, run: str, data: str, command: str, *, music_n: i
 
 
 def music_sections(checkpoint, data: str, music_n: int = 64) -> dict:
-    """The card's sampled music: seeds 1 and 2 with the endings `generate` and the studio use by default
-    (`music`, `music_seed2`), the same as the model writes them (`music_raw`), the checkpoint's fitted endings
+    """The card's sampled music: seeds 1 and 2 with the endings and bars `generate` and the studio use by default
+    (`music`, `music_seed2`), the same as the model writes them (`music_raw`: its own endings and bars, no
+    mask), the checkpoint's fitted endings
     (`endings`), one sample per type at temperature 0.9, and four tunes per type for listening, each as its
     `generate` command writes it."""
     model, vocab, ckpt = load_model(checkpoint, "cpu")
     music, music2 = measure_seeds(checkpoint, data, n=music_n, temperature=1.0, seeds=(1, 2), max_chars=1500,
-                                  endings=DEFAULT_ENDINGS)["per_seed"]
+                                  endings=DEFAULT_ENDINGS, strict_bars=DEFAULT_STRICT_BARS)["per_seed"]
     raw = measure_seeds(checkpoint, data, n=music_n, temperature=1.0, seeds=(1, 2), max_chars=1500,
-                        endings="model")["per_seed"]
+                        endings="model", strict_bars=False)["per_seed"]
     known = known_types(ckpt.get("data"))
     samples = []
     for i, (name, prime) in enumerate(SAMPLE_PRIMES):
         seed = 100 + i
         text = type_prime(name, ckpt.get("data"), key=prime["key"]) if name in known else build_prime(**prime)
         s = sample(model, vocab, 1, prime=text, temperature=0.9, seed=seed, max_chars=1500,
-                   **ending_options(ckpt, name if name in known else None))[0]
+                   strict_bars=DEFAULT_STRICT_BARS, **ending_options(ckpt, name if name in known else None))[0]
         samples.append({"type": name, "prime": text, "seed": seed, "temperature": 0.9, "abc": s.text,
                         "ended": s.ended})
     listening = []  # what `generate --type T --seed S --temperature 1.0 --max-chars 1500` writes
     for name in [t for t in STYLE_TYPES if t in known]:
         for seed in range(1, LISTEN_PER_TYPE + 1):
             s = sample(model, vocab, 1, prime=type_prime(name, ckpt.get("data")), temperature=1.0, seed=seed,
-                       max_chars=1500, **ending_options(ckpt, name))[0]
+                       max_chars=1500, strict_bars=DEFAULT_STRICT_BARS, **ending_options(ckpt, name))[0]
             listening.append({"type": name, "seed": seed, "abc": s.text, "ended": s.ended})
     return {"music": music, "music_seed2": music2, "music_raw": raw, "endings": ckpt.get("endings") or {},
             "samples": samples, "listening": listening}
 
 
 def refresh_music(checkpoint, data: str = "music21", music_n: int = 64) -> dict:
-    """Measure the card's music sections again (`music_sections`) and rewrite its `card.json` and `README.md`,
-    keeping the rest: for a change to the sampler or the endings fit, when the weights stay the same."""
+    """Measure the card's music sections and sampling speed again (`music_sections`, `speed`) and rewrite its
+    `card.json` and `README.md`, keeping the rest: for a change to the sampler or the endings fit, when the
+    weights stay the same."""
     folder = resolve(checkpoint).parent
     card = json.loads((folder / "card.json").read_text())
     card.pop("music_end_on_final", None)  # the one-redraw figures the fitted endings replaced
     card |= music_sections(checkpoint, data, music_n)
+    card["speed"] = card.get("speed", {}) | speed(*load_model(checkpoint, "cpu")[:2])
     (folder / "card.json").write_text(json.dumps(card, indent=1))
     (folder / "README.md").write_text(render_readme(card))
     return card

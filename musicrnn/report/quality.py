@@ -58,13 +58,13 @@ def real_style(tunes: list[str], types=STYLE_TYPES) -> dict:
 
 
 def measure(checkpoint=None, data="music21", n=64, temperature=1.0, seed=1, max_chars=1500, device="cpu",
-            samples_out=None, types=STYLE_TYPES, final_redraws=0, endings=None) -> dict:
+            samples_out=None, types=STYLE_TYPES, final_redraws=0, endings=None, strict_bars=False) -> dict:
     """For each prime (`primes_for`): parse, bar and ending rates, copying, and the style figures of `n`
     sampled tunes (with `final_redraws`, the sampler's option, or `endings`, one of `generation.endings.ENDINGS`
     for each type, and the share of tunes it redrew); beside them the style figures of the validation tunes of
-    each type."""
+    each type; `strict_bars` is the sampler's option (and the tunes' `bar_breaks` per bar are reported)."""
     return measure_seeds(checkpoint, data, n, temperature, [seed], max_chars, device, samples_out, types,
-                         final_redraws, endings)["per_seed"][0]
+                         final_redraws, endings, strict_bars)["per_seed"][0]
 
 
 #: The figures `measure_seeds` sums up over its seeds, per type: (where in the type's result, name).
@@ -73,7 +73,7 @@ SUMMED = (("parse_rate", None), ("bar_ok_rate", None), ("ended_rate", None), ("l
 
 
 def measure_seeds(checkpoint=None, data="music21", n=64, temperature=1.0, seeds=(1,), max_chars=1500, device="cpu",
-                  samples_out=None, types=STYLE_TYPES, final_redraws=0, endings=None) -> dict:
+                  samples_out=None, types=STYLE_TYPES, final_redraws=0, endings=None, strict_bars=False) -> dict:
     """`measure` for each of `seeds` (the model and corpus read once), and per type each figure's mean, lowest
     and highest over them: one seed's 64 tunes move a figure by several points, so models compare on many."""
     model, vocab, ckpt = load_model(checkpoint, device)
@@ -86,14 +86,14 @@ def measure_seeds(checkpoint=None, data="music21", n=64, temperature=1.0, seeds=
     for seed in seeds:
         result = {"benchmark": "music_quality", "checkpoint": ckpt["path"], "n_per_prime": n,
                   "temperature": temperature, "seed": seed, "max_chars": max_chars, "final_redraws": final_redraws,
-                  "endings": endings}
+                  "endings": endings, "strict_bars": strict_bars}
         totals = {"tunes": 0, "parses": 0, "bars": 0, "good_bars": 0, "ended": 0, "lcs": []}
         for name, prime in primes.items():
             options = ending_options(ckpt, name, endings) if endings else \
                 {"final_redraws": final_redraws, "final_keep": 0.0}
             t0 = time.perf_counter()
             tunes = sample(model, vocab, n, prime=prime, temperature=temperature, seed=seed, max_chars=max_chars,
-                           **options)
+                           strict_bars=strict_bars, **options)
             sample_s = time.perf_counter() - t0
             part = {"tunes": 0, "parses": 0, "bars": 0, "good_bars": 0, "ended": 0, "lcs": []}
             for s in tunes:
@@ -110,7 +110,9 @@ def measure_seeds(checkpoint=None, data="music21", n=64, temperature=1.0, seeds=
                 totals[k] += part[k]
             result[name] = _rates(part) | {"sample_s": round(sample_s, 2), "prime": prime, **options,
                                            "style": style_figures([s.text for s in tunes]),
-                                           "redrawn": round(sum(s.redrawn > 0 for s in tunes) / len(tunes), 4)}
+                                           "redrawn": round(sum(s.redrawn > 0 for s in tunes) / len(tunes), 4),
+                                           "bar_breaks_per_bar": round(sum(s.bar_breaks for s in tunes)
+                                                                       / max(1, part["bars"]), 4)}
         result["all"] = _rates(totals)
         result["validation_style"] = real
         result["machine"] = machine(device)

@@ -191,3 +191,19 @@ def test_endings_are_like_real_tunes_by_default_and_each_choice_reaches_the_samp
     settings = at.session_state["studio_result"]["settings"]
     assert settings["final_redraws"] == TILT_REDRAWS and settings["final_keep"] == 0.0
     assert len(at.session_state["studio_result"]["candidates"]) == len(as_written)
+
+
+def test_bars_are_kept_to_the_meter_by_default_and_the_toggle_reaches_the_sampler(with_model):
+    from musicrnn.generation.options import DEFAULT_STRICT_BARS
+
+    at = new_app()
+    assert at.toggle(key="studio_strict_bars").value is DEFAULT_STRICT_BARS
+    at.toggle(key="studio_fixed_seed").set_value(True)
+    at.number_input(key="studio_seed").set_value(7)
+    for strict in (True, False):
+        at.toggle(key="studio_strict_bars").set_value(strict)
+        generate(at)
+        result = at.session_state["studio_result"]
+        assert result["settings"]["strict_bars"] is strict
+        breaks = [c["bar_breaks"] for c in result["candidates"]]
+        assert all(b >= 0 for b in breaks) and (strict or not any(breaks))

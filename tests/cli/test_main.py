@@ -33,6 +33,24 @@ def test_generate_json_is_reproducible(capsys, tiny_run):
     assert {t["seed"] for t in tunes} == {7}
 
 
+def test_generate_keeps_bars_to_the_meter_unless_told_not_to(capsys):
+    from musicrnn.generation.options import DEFAULT_STRICT_BARS
+    from musicrnn.notation.durations import scan_body
+
+    args = ("generate", "--type", "jig", "-n", "8", "--seed", "3", "--max-chars", "400", "--json")
+    tunes = {}
+    for flag in ("--strict-bars", "--no-strict-bars", None):
+        code, out, _ = run(capsys, *args, *([flag] if flag else []))
+        assert code == 0
+        tunes[flag] = json.loads(out)
+    assert [t["strict_bars"] for t in tunes[None]] == [DEFAULT_STRICT_BARS] * 8
+    assert all(t["strict_bars"] and t["bar_breaks"] >= 0 for t in tunes["--strict-bars"])
+    assert all(not t["strict_bars"] and t["bar_breaks"] == 0 for t in tunes["--no-strict-bars"])
+    for t in tunes["--strict-bars"]:
+        bars = scan_body(t["abc"].split("\n"))[1].closed
+        assert not [b for b in bars if b.length is not None and b.meter is not None and b.length > b.meter]
+
+
 def test_generate_unknown_prime_char(capsys, tiny_run):
     code, out, err = run(capsys, "generate", "--checkpoint", str(tiny_run), "--prime", "G€A", "--json")
     assert code == 2 and out == "" and "'€'" in err and "Traceback" not in err

@@ -73,6 +73,20 @@ def test_known_limits_carry_the_cards_own_figures():
     assert "50.0-" in limits  # the bars line's lowest reel or jig figure
 
 
+def test_the_card_says_how_often_the_model_would_have_broken_a_bar():
+    from musicrnn.generation.options import DEFAULT_STRICT_BARS
+    from musicrnn.report.card_text import render_readme
+
+    card = json.loads(CARD.read_text())
+    assert card["music"]["strict_bars"] is DEFAULT_STRICT_BARS  # measured as `generate` samples
+    assert all(not r["strict_bars"] for r in card["music_raw"])  # and as the model writes
+    card["music"]["jig"]["bar_breaks_per_bar"] = 0.0123
+    card["music_raw"][1]["jig"]["bar_ok_rate"] = 0.25
+    section = render_readme(card).split("### Bars kept to the meter")[1].split("##")[0]
+    assert "| jig | 1.2 / " in section and "/ 25.0 % |" in section
+    assert "with bars kept to the meter (as `generate` samples)" in render_readme(card).split("## Speed")[1]
+
+
 def test_the_cards_sweep_table_names_each_run():
     from musicrnn.report.card_text import render_readme
 
