@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
+import torch
+
 from musicrnn.notation.durations import TOKEN, BarScanner, body_field
 from musicrnn.notation.fields import FIELD_LINE, NON_NOTE_FIELD_LINE
 from musicrnn.notation.meter import fraction
@@ -67,23 +69,28 @@ def _open_ended(text: str) -> list:
     after whatever must stand before one (an accidental, a decoration, a slur or tuplet, a chord symbol, a grace
     note), closed first if it is still open."""
     toks = list(TOKEN.finditer(text))
-    for i, m in enumerate(toks):
-        if m.lastgroup == "other" and m.group(0) in "!+" and not any(t.lastgroup == "bar" for t in toks[i + 1:]):
-            text = text[: m.start()] + " ^"  # an open decoration ends the note before it and stands before one
-            break
-    text = text.replace("[]", "[C]")  # a chord of nothing is no way out of a full bar
-    toks = list(TOKEN.finditer(text))
+    if "!" in text or "+" in text:
+        for i, m in enumerate(toks):
+            if m.lastgroup == "other" and m.group(0) in "!+" and not any(t.lastgroup == "bar" for t in toks[i + 1:]):
+                text = text[: m.start()] + " ^"  # an open decoration ends the note before it and stands before one
+                toks = list(TOKEN.finditer(text))
+                break
+    if "[" in text:
+        text = text.replace("[]", "[C]")  # a chord of nothing is no way out of a full bar
+        toks = list(TOKEN.finditer(text))
+        opens = [m for m in toks if m.lastgroup == "other" and m.group(0) == "["]
+        if opens and not any(m.lastgroup == "bar" for m in toks):
+            # a chord holds a note: `[` alone, or `[^`, would otherwise be a chord of nothing, of unknown length
+            return list(TOKEN.finditer(text + ("" if _NOTE.search(text, opens[-1].end()) else "C") + "]"))
     last = toks[-1] if toks else None
-    opens = [m for m in toks if m.lastgroup == "other" and m.group(0) == "["]
-    if opens and not any(m.lastgroup == "bar" for m in toks):
-        # a chord holds a note: `[` alone, or `[^`, would otherwise be a chord of nothing, of unknown length
-        text += ("" if _NOTE.search(text, opens[-1].end()) else "C") + "]"
-    elif last is not None and last.lastgroup == "quoted" and (len(last.group(0)) == 1 or last.group(0)[-1] != '"'):
+    if last is not None and last.lastgroup == "quoted" and (len(last.group(0)) == 1 or last.group(0)[-1] != '"'):
         text += '"C'
     elif last is not None and last.lastgroup == "grace" and last.group(0)[-1] != "}":
         text += "}C"
     elif text and (text[-1] in _NOTE_PREFIX or text[-1] == "(" or (last is not None and last.lastgroup == "tuplet")):
         text += "C"
+    else:
+        return toks
     return list(TOKEN.finditer(text))
 
 
@@ -144,6 +151,7 @@ class MeterMasks:
             if i and len(ch) == 1 and ch not in _NEVER:
                 groups.setdefault(group(ch), []).append(i)
         self.groups = list(groups.items())
+        self.size = len(tokens)
         self.not_after_full = frozenset(i for i, ch in enumerate(tokens)
                                         if i and len(ch) == 1 and ch not in _NEVER and ch not in _FULL_OK)
         self.cache: dict = {}
@@ -156,24 +164,39 @@ class MeterMasks:
         return cls._shared[key]
 
     def banned(self, bars: BarScanner, pending: str) -> tuple[int, ...]:
+        """The vocabulary ids banned after `pending`, written after the open bar's complete tokens."""
+        return self.lookup(bars, pending)[0]
+
+    def lookup(self, bars: BarScanner, pending: str) -> tuple[tuple[int, ...], torch.Tensor | None]:
+        """The banned ids, and the same as a row of booleans over the vocabulary (None when none is banned)."""
         # A bar already too long stays so whatever comes next: nothing is banned, so it can close.
         if bars.meter is None or not bars.known or bars.acc > bars.meter:
-            return ()
+            return _NONE
         pending = shape(pending)
         key = (bars.acc, bars.meter, bars.unit, tuple(bars.tuplet), bars.broken, bars.last, pending)
         hit = self.cache.get(key)
         if hit is None:
             if len(self.cache) > 100_000:
                 self.cache.clear()
-            # A prime left no room for what it began: let it go on. (A `[` may still become `[1` or `[|`.)
-            if pending[:1] != "[" and overflows(bars, pending):
-                hit = self.cache[key] = ()
-                return hit
-            banned = {i for ch, ids in self.groups if overflows(bars, pending + ch) for i in ids}
-            if not _is_open(pending) and overflows(bars, pending + "C"):
-                banned |= self.not_after_full  # no note fits: only what ends the bar, not the model's odd rest
-            hit = self.cache[key] = tuple(sorted(banned))
+            hit = self.cache[key] = self._work_out(bars, pending)
         return hit
+
+    def _work_out(self, bars: BarScanner, pending: str) -> tuple[tuple[int, ...], torch.Tensor | None]:
+        # A prime left no room for what it began: let it go on. (A `[` may still become `[1` or `[|`.)
+        if pending[:1] != "[" and overflows(bars, pending):
+            return _NONE
+        over = {rep: overflows(bars, pending + rep) for rep, _ in self.groups}
+        banned = {i for rep, ids in self.groups if over[rep] for i in ids}
+        if not _is_open(pending) and over.get("C", overflows(bars, pending + "C")):
+            banned |= self.not_after_full  # no note fits: only what ends the bar, not the model's odd rest
+        if not banned:
+            return _NONE
+        row = torch.zeros(self.size, dtype=torch.bool)
+        row[sorted(banned)] = True
+        return tuple(sorted(banned)), row
+
+
+_NONE: tuple[tuple[int, ...], None] = ((), None)
 
 
 class MeterGuard:
@@ -218,9 +241,13 @@ class MeterGuard:
                 self._music(ch)
 
     def banned(self) -> tuple[int, ...]:
+        return self.mask()[0]
+
+    def mask(self) -> tuple[tuple[int, ...], torch.Tensor | None]:
+        """The banned ids and the same as a row of booleans over the vocabulary (None when none is)."""
         if self.bars is None or self.mode != "music":
-            return ()
-        return self.masks.banned(self.bars, self.pending)
+            return _NONE
+        return self.masks.lookup(self.bars, self.pending)
 
     def _music(self, ch: str) -> None:
         done, self.pending = _split(self.pending + ch)

@@ -142,11 +142,10 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
     for t in range(max_chars * 3 if redraw else max_chars):
         masked = logits
         if guards is not None:
-            banned = [(r, i) for r, (g, d) in enumerate(zip(guards, done.tolist())) if not d for i in g.banned()]
-            if banned:
-                mask = torch.zeros(logits.shape, dtype=torch.bool, device=device)
-                rr, ii = zip(*banned)
-                mask[list(rr), list(ii)] = True
+            rows_banned = [None if d else g.mask()[1] for g, d in zip(guards, done.tolist())]
+            if any(m is not None for m in rows_banned):
+                none = torch.zeros(logits.size(1), dtype=torch.bool)
+                mask = torch.stack([none if m is None else m for m in rows_banned]).to(device)
                 raw = sampling_distribution(logits.float(), temperature, top_k, top_p)
                 breaks += (raw * mask).sum(1)
                 masked = logits.masked_fill(mask, float("-inf"))

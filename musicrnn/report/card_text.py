@@ -41,7 +41,7 @@ Asked for a type (`generate --type reel`: `R:` with the meter and unit length th
 that type were written in){endings}, {mu['n_per_prime']} tunes per type sampled at temperature
 {mu['temperature']} with seed {mu['seed']} and with seed {mu2.get('seed', '–')}, measured by
 `musicrnn/music/style.py` exactly as the validation tunes of the type are (`benchmarks/music_quality.py
---endings {mu.get('endings') or 'model'} --seeds 1,2`):
+--endings {mu.get('endings') or 'model'}{' --strict-bars' if mu.get('strict_bars') else ''} --seeds 1,2`):
 *running bars* (inner bars in which at least 3/4 of the unit-length slots start a note), *ends on the final*
 (the last note is the tonic of its `K:`, the modal final for modes), *two-part form* (a repeat sign or at least
 16 bars), median bars.
@@ -246,7 +246,7 @@ Reproduce: `{v['command']}`.
 {mu['max_chars']} characters), checked by `musicrnn.music.check_tune` (music21 parse, bar durations against the
 meter with repeats and endings understood, end of tune). Copying: the longest body substring also found in a
 training tune (max, median), in characters. Reproduce: `python benchmarks/music_quality.py --checkpoint
-checkpoints/default -n {mu['n_per_prime']}`.
+checkpoints/default -n {mu['n_per_prime']}{_flags(mu)}`.
 
 | prime | tunes | parse with music21 | bars with the meter's duration | end by themselves | longest copy |
 |---|---|---|---|---|---|
@@ -267,6 +267,20 @@ range {sp['tunes_1_300_chars_range_s'][0]}-{sp['tunes_1_300_chars_range_s'][1]} 
 {_listening(card)}## Known limits
 {_limits_measured(card)}{KNOWN_LIMITS}
 """
+
+
+def _flags(mu: dict) -> str:
+    """The `music_quality.py` options the card's music was sampled with."""
+    return (f" --endings {mu['endings']}" if mu.get("endings") else "") + (" --strict-bars" if mu.get("strict_bars")
+                                                                         else "")
+
+
+def _strict_limit(mu: dict) -> str:
+    if not mu.get("strict_bars"):
+        return ""
+    return """ The sampler keeps bars from running
+  longer than the meter (`--strict-bars`, the section above), so the wrong bars left are nearly all too short:
+  a tune that loses count and closes a bar early, or breaks off a triplet at the bar line."""
 
 
 def _strict_speed(sp: dict, n: int) -> str:
@@ -318,7 +332,7 @@ def _limits_measured(card: dict) -> str:
   meter's duration, {every} % over all the types asked for (slip jigs, 9/8, pull it down). The studio ranks its
   candidates with the same check, so what a user sees first is usually clean. Cleaning got reels and jigs most
   of the way (bar lines that agree with line ends, `musicrnn/data/barlines.py`, and dropping tunes whose bars
-  disagree with their meter); the bar input (stage 5) the rest.
+  disagree with their meter); the bar input (stage 5) the rest.{_strict_limit(mu)}
 """
 
 
