@@ -172,10 +172,10 @@ with right:
             if tab.open is False:
                 continue  # only the open candidate is rendered: switching tabs renders the next
             with tab:
-                breaks = c.get("bar_breaks") or 0.0
-                if cfg.get("strict_bars") and breaks >= 0.5:
+                breaks = c.get("bar_breaks") or 0
+                if cfg.get("strict_bars") and breaks:
                     st.caption(f"Bars kept to the meter: left to itself, the model would have made a bar too "
-                               f"long about {breaks:.0f} time(s) in this tune; those notes were ruled out.")
+                               f"long {breaks} time(s) in this tune; each time it drew again from what fits.")
                 save = {**cfg, "candidate": c["index"] + 1}
                 tune_view(c["abc"], f"studio_{result['id']}_{c['index']}", playback=playback, ended=c["ended"],
                           file_stem=f"musicrnn-seed{cfg['seed']}-{c['index'] + 1}", save_settings=save)

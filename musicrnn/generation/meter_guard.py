@@ -1,6 +1,6 @@
 """Sampling that keeps the meter (`strict_bars`): which next characters would make the open bar longer than its
 meter allows, read from the tune's text as it is sampled, with the bar scanner the cleaning and the style
-measures use (`notation/durations.py`).
+measures use (`notation/durations.py`). The sampler draws such a character again from the others.
 
 A bar's length is read as written so far. A note being written with no length yet counts half a unit (a `/`
 may still come), so a new note in a full bar is banned, and so is what would end a note too long for the bar
@@ -17,7 +17,7 @@ from fractions import Fraction
 
 import torch
 
-from musicrnn.notation.durations import TOKEN, BarScanner, body_field
+from musicrnn.notation.durations import INNER_NOTE, TOKEN, BarScanner, body_field
 from musicrnn.notation.fields import FIELD_LINE, NON_NOTE_FIELD_LINE
 from musicrnn.notation.meter import fraction
 
@@ -46,7 +46,18 @@ def group(ch: str) -> str:
 
 _OPENERS = "[!+"  # a chord or a decoration still open
 _NOTE = re.compile(r"[A-Ga-gzx]")
-_MAX_OPEN = 24  # characters after an opener before it is read as written (a model can leave one open)
+# The beginning of a chord or a decoration still being written; anything else after a `[`, `!` or `+` (a `}`, a
+# bar line, a long run) is read as written, so that a model cannot hide its notes in a chord it never closes.
+_OPEN = {
+    "[": re.compile(r"\[(?:[_^=A-Ga-gzx,'0-9/-]{0,23}|[A-Za-z]|[A-Za-z]:[^\]|]{0,40})"),  # a chord, an inline field
+    "!": re.compile(r"![^!\s|]{0,23}"),
+    "+": re.compile(r"\+[^+\s|]{0,23}"),
+}
+
+
+def _still_open(rest: str) -> bool:
+    """Whether `rest`, starting at a `[`, `!` or `+`, is a chord or decoration still being written."""
+    return _OPEN[rest[0]].fullmatch(rest) is not None
 
 
 def _split(text: str) -> tuple[list, str]:
@@ -57,8 +68,7 @@ def _split(text: str) -> tuple[list, str]:
         return [], text
     cut = len(toks) - 1
     for i, m in enumerate(toks):
-        if m.lastgroup == "other" and m.group(0) in _OPENERS and len(text) - m.start() <= _MAX_OPEN \
-                and not any(t.lastgroup == "bar" for t in toks[i + 1:]):
+        if m.lastgroup == "other" and m.group(0) in _OPENERS and _still_open(text[m.start():]):
             cut = i
             break
     return toks[:cut], text[toks[cut].start():]
@@ -71,15 +81,15 @@ def _open_ended(text: str) -> list:
     toks = list(TOKEN.finditer(text))
     if "!" in text or "+" in text:
         for i, m in enumerate(toks):
-            if m.lastgroup == "other" and m.group(0) in "!+" and not any(t.lastgroup == "bar" for t in toks[i + 1:]):
+            if m.lastgroup == "other" and m.group(0) in "!+" and _still_open(text[m.start():]):
                 text = text[: m.start()] + " ^"  # an open decoration ends the note before it and stands before one
                 toks = list(TOKEN.finditer(text))
                 break
     if "[" in text:
         text = text.replace("[]", "[C]")  # a chord of nothing is no way out of a full bar
         toks = list(TOKEN.finditer(text))
-        opens = [m for m in toks if m.lastgroup == "other" and m.group(0) == "["]
-        if opens and not any(m.lastgroup == "bar" for m in toks):
+        opens = [m for m in toks if m.lastgroup == "other" and m.group(0) == "[" and _still_open(text[m.start():])]
+        if opens:
             # a chord holds a note: `[` alone, or `[^`, would otherwise be a chord of nothing, of unknown length
             return list(TOKEN.finditer(text + ("" if _NOTE.search(text, opens[-1].end()) else "C") + "]"))
     last = toks[-1] if toks else None
@@ -102,6 +112,16 @@ def _is_open(pending: str) -> bool:
                            or pending[-1] in _NOTE_PREFIX)
 
 
+def _no_length_yet(m) -> bool:
+    """Whether a note or chord token has no length written yet (`A`, `[CE]`; not `A2`, `[C2E2]`, `[CE]2`)."""
+    if m.lastgroup == "note":
+        return not m.group("len")
+    if m.lastgroup == "chord":
+        first = INNER_NOTE.search(m.group("inner"))
+        return not m.group("clen") and (first is None or not first.group(1))
+    return False
+
+
 def overflows(bars: BarScanner, text: str) -> bool:
     """Whether `text`, written after the open bar's complete tokens, makes a bar longer than its meter. A note
     at the very end with no length yet counts half (a `/` may still come: `A` half a unit from the bar's end is
@@ -117,8 +137,7 @@ def overflows(bars: BarScanner, text: str) -> bool:
         if not sim.known or sim.meter is None:
             return False
         length = sim.acc
-        if k == len(toks) - 1 and m.lastgroup in ("note", "chord") \
-                and not (m.group("len") if m.lastgroup == "note" else m.group("clen")):
+        if k == len(toks) - 1 and _no_length_yet(m):
             length -= sim.last / 2
         if length > sim.meter:
             return True
@@ -163,17 +182,22 @@ class MeterMasks:
             cls._shared = {key: cls(tokens)}  # one vocabulary at a time: a new one replaces the last
         return cls._shared[key]
 
-    def banned(self, bars: BarScanner, pending: str) -> tuple[int, ...]:
+    def banned(self, bars: BarScanner, pending: str) -> frozenset[int]:
         """The vocabulary ids banned after `pending`, written after the open bar's complete tokens."""
         return self.lookup(bars, pending)[0]
 
-    def lookup(self, bars: BarScanner, pending: str) -> tuple[tuple[int, ...], torch.Tensor | None]:
+    def lookup(self, bars: BarScanner, pending: str) -> tuple[frozenset[int], torch.Tensor | None]:
         """The banned ids, and the same as a row of booleans over the vocabulary (None when none is banned)."""
         # A bar already too long stays so whatever comes next: nothing is banned, so it can close.
         if bars.meter is None or not bars.known or bars.acc > bars.meter:
             return _NONE
         pending = shape(pending)
-        key = (bars.acc, bars.meter, bars.unit, tuple(bars.tuplet), bars.broken, bars.last, pending)
+        # numerators and denominators: a Fraction hashes slowly, and this runs for every row at every step
+        t, k, last = bars.tuplet, bars.broken, bars.last
+        key = (bars.acc.numerator, bars.acc.denominator, bars.meter.numerator, bars.meter.denominator,
+               bars.unit.numerator, bars.unit.denominator, last.numerator, last.denominator,
+               (t[0].numerator, t[0].denominator, t[1]) if t else None,
+               (k.numerator, k.denominator) if k is not None else None, pending)
         hit = self.cache.get(key)
         if hit is None:
             if len(self.cache) > 100_000:
@@ -181,7 +205,7 @@ class MeterMasks:
             hit = self.cache[key] = self._work_out(bars, pending)
         return hit
 
-    def _work_out(self, bars: BarScanner, pending: str) -> tuple[tuple[int, ...], torch.Tensor | None]:
+    def _work_out(self, bars: BarScanner, pending: str) -> tuple[frozenset[int], torch.Tensor | None]:
         # A prime left no room for what it began: let it go on. (A `[` may still become `[1` or `[|`.)
         if pending[:1] != "[" and overflows(bars, pending):
             return _NONE
@@ -193,10 +217,10 @@ class MeterMasks:
             return _NONE
         row = torch.zeros(self.size, dtype=torch.bool)
         row[sorted(banned)] = True
-        return tuple(sorted(banned)), row
+        return frozenset(banned), row
 
 
-_NONE: tuple[tuple[int, ...], None] = ((), None)
+_NONE: tuple[frozenset[int], None] = (frozenset(), None)
 
 
 class MeterGuard:
@@ -240,10 +264,10 @@ class MeterGuard:
             else:
                 self._music(ch)
 
-    def banned(self) -> tuple[int, ...]:
+    def banned(self) -> frozenset[int]:
         return self.mask()[0]
 
-    def mask(self) -> tuple[tuple[int, ...], torch.Tensor | None]:
+    def mask(self) -> tuple[frozenset[int], torch.Tensor | None]:
         """The banned ids and the same as a row of booleans over the vocabulary (None when none is)."""
         if self.bars is None or self.mode != "music":
             return _NONE

@@ -22,9 +22,9 @@ class Sample:
     ended: bool  # True when the model produced <eos> before max_chars
     seed: int
     redrawn: int = 0  # times the last bar was drawn again to end on the key's final (`final_redraws`)
-    # `strict_bars`: how often the model left to itself would have made a bar longer than the meter (the
-    # probability it gave the masked characters, summed over every character drawn, redrawn last bars included)
-    bar_breaks: float = 0.0
+    # `strict_bars`: the characters the model drew that would have made a bar longer than the meter, each drawn
+    # again from the characters left (counted over every draw, redrawn last bars included)
+    bar_breaks: int = 0
 
 
 _BAR_START = frozenset("|:")
@@ -99,9 +99,11 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
     an ending is kept samples the model's last bar tilted by that factor against endings off the final
     (rejection sampling), so a keep fitted per tune type (`generation/endings.py`) makes as many tunes end on
     the final as real tunes of the type do.
-    `strict_bars`: a character that would make the open bar longer than its meter is masked out before the
-    temperature and filters apply (`generation/meter_guard.py`); `Sample.bar_breaks` says how often the model
-    would have broken a bar.
+    `strict_bars`: a drawn character that would make the open bar longer than its meter
+    (`generation/meter_guard.py`) is drawn again from the characters left, at the same temperature and filters;
+    without top-k or top-p that is exactly sampling with those characters masked out, and the mask is built
+    only when a draw needs it. `Sample.bar_breaks` counts those draws: how often the model would have broken a
+    bar.
     """
     check_sampling(n=n, temperature=temperature, top_k=top_k, top_p=top_p, max_chars=max_chars, prime=prime,
                    seed=seed, final_redraws=final_redraws, final_keep=final_keep, strict_bars=strict_bars)
@@ -129,7 +131,7 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
         for ch in prime:
             guards[0].feed(ch)
         guards += [guards[0].copy() for _ in range(n - 1)]
-    breaks = torch.zeros(n, device=device)
+    breaks = [0] * n
     redraw = final_redraws > 0 and stop_at_eos
     out = torch.zeros(n, max_chars, dtype=torch.long, device=device)
     pos = torch.zeros(n, dtype=torch.long, device=device)  # where each row writes its next character
@@ -140,17 +142,17 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
     anchor: list[BarStart | None] = [None] * n  # where a row's last redraw went back to
     # A redraw costs steps; the budget keeps a row that never finds its final from running on.
     for t in range(max_chars * 3 if redraw else max_chars):
-        masked = logits
-        if guards is not None:
-            rows_banned = [None if d else g.mask()[1] for g, d in zip(guards, done.tolist())]
-            if any(m is not None for m in rows_banned):
-                none = torch.zeros(logits.size(1), dtype=torch.bool)
-                mask = torch.stack([none if m is None else m for m in rows_banned]).to(device)
-                raw = sampling_distribution(logits.float(), temperature, top_k, top_p)
-                breaks += (raw * mask).sum(1)
-                masked = logits.masked_fill(mask, float("-inf"))
-        probs = sampling_distribution(masked.float(), temperature, top_k, top_p)
+        probs = sampling_distribution(logits.float(), temperature, top_k, top_p)
         nxt = torch.multinomial(probs, 1, generator=gen).squeeze(1).masked_fill_(done, 0)
+        if guards is not None:  # a draw that would make a bar too long is drawn again from the characters left
+            bad = [r for r, (g, i) in enumerate(zip(guards, nxt.tolist())) if i in g.mask()[0]]
+            if bad:
+                mask = torch.stack([guards[r].mask()[1] for r in bad]).to(device)
+                again = sampling_distribution(logits[bad].float().masked_fill(mask, float("-inf")), temperature,
+                                              top_k, top_p)
+                nxt[bad] = torch.multinomial(again, 1, generator=gen).squeeze(1)
+                for r in bad:
+                    breaks[r] += 1
         out[rows, pos.clamp(max=max_chars - 1)] = torch.where(done, out[rows, pos.clamp(max=max_chars - 1)], nxt)
         pos += (~done).long()
         ended_now = (nxt == 0) & ~done
@@ -210,5 +212,5 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
         row = row[:length]
         ended = 0 in row
         text = vocab.decode(row[: row.index(0)] if ended else row)
-        result.append(Sample(prime + text, ended, seed, redrawn[r], round(float(breaks[r]), 4)))
+        result.append(Sample(prime + text, ended, seed, redrawn[r], breaks[r]))
     return result

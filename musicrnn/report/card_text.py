@@ -120,11 +120,11 @@ def _bars_section(card: dict) -> str:
     return f"""### Bars kept to the meter
 While a tune is sampled, `generate` and the studio rule out any character that would make the open bar longer
 than its meter (`--strict-bars`, on by default; *Keep bars to the meter* in the studio): a note or rest in a full
-bar, a length that would overflow it, or whatever would end a note too long for what is left. The bar is read
-as the style figures read it (`musicrnn/notation/durations.py`), and the temperature and filters then act on the
-characters left (`musicrnn/generation/meter_guard.py`). Bars too short are left alone: a pickup, a part's last
-bar and its endings are short by right. *Breaks* is how often the model, left to itself, would have made a bar
-too long: the probability it gave the characters ruled out, summed, per 100 bars.{cost} "As written" is the
+bar, a length that would overflow it, or whatever would end a note too long for what is left; such a draw is
+drawn again from the characters left. The bar is read as the style figures read it
+(`musicrnn/notation/durations.py`, `musicrnn/generation/meter_guard.py`). Bars too short are left alone: a pickup,
+a part's last bar and its endings are short by right. *Breaks* is how often the model, left to itself, would
+have made a bar too long: its draws that were drawn again, per 100 bars.{cost} "As written" is the
 model with neither the mask nor the fitted endings (`--no-strict-bars --endings model`).
 
 | type | breaks per 100 bars (seed {runs[0]['seed']} / {runs[1].get('seed', '–')}) | good bars, kept | as written \

@@ -67,6 +67,7 @@ def test_a_grace_note_chord_symbol_or_slur_needs_room_for_its_note(shipped):
         assert opener not in banned_chars(vocab, seven), opener
     assert "}" not in banned_chars(vocab, seven + "{a")
     assert "b" not in banned_chars(vocab, seven + '"Em"')
+    assert "2" in banned_chars(vocab, JIG + "K:G\nGAB c2[F")  # a chord's own length counts
     full = seven + "a "
     assert "[" not in banned_chars(vocab, full)  # `[1`, `[|` end a bar ...
     assert {"a", "^", "]", "("} <= banned_chars(vocab, full + "[")  # ... but a chord has no room
@@ -136,7 +137,7 @@ def test_strict_bars_keeps_sampled_bars_within_the_meter(shipped):
     assert sum(map(bars_too_long, (s.text for s in plain))) > 0, "the test proves nothing on this seed"
     assert sum(map(bars_too_long, (s.text for s in strict))) == 0
     assert all(s.bar_breaks == 0 for s in plain)
-    assert sum(s.bar_breaks for s in strict) > 0  # how often the model would have broken a bar
+    assert sum(s.bar_breaks for s in strict) > 0  # how often the model's draw would have broken a bar
 
 
 def test_strict_bars_works_with_redraws_and_filters(shipped):
