@@ -173,6 +173,8 @@ class MeterMasks:
         self.size = len(tokens)
         self.not_after_full = frozenset(i for i, ch in enumerate(tokens)
                                         if i and len(ch) == 1 and ch not in _NEVER and ch not in _FULL_OK)
+        self.not_after_full_bracket = frozenset(i for i, ch in enumerate(tokens)
+                                                if i and len(ch) == 1 and ch not in "0123456789|")
         self.cache: dict = {}
 
     @classmethod
@@ -213,6 +215,8 @@ class MeterMasks:
         banned = {i for rep, ids in self.groups if over[rep] for i in ids}
         if not _is_open(pending) and over.get("C", overflows(bars, pending + "C")):
             banned |= self.not_after_full  # no note fits: only what ends the bar, not the model's odd rest
+        elif pending == "[" and over.get("C"):
+            banned |= self.not_after_full_bracket  # no chord fits: `[` may only become `[|` or `[1`
         if not banned:
             return _NONE
         row = torch.zeros(self.size, dtype=torch.bool)

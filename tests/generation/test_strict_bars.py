@@ -72,6 +72,7 @@ def test_a_grace_note_chord_symbol_or_slur_needs_room_for_its_note(shipped):
     assert "[" not in banned_chars(vocab, full)  # `[1`, `[|` end a bar ...
     assert {"a", "^", "]", "("} <= banned_chars(vocab, full + "[")  # ... but a chord has no room
     assert not {"1", "|"} & banned_chars(vocab, full + "[")
+    assert {"V", "K", ":"} <= banned_chars(vocab, full + "[")  # nor a field hiding the bar's end
 
 
 def test_a_note_is_banned_only_by_the_length_it_would_take(shipped):
