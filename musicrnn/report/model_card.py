@@ -213,7 +213,7 @@ def build_card(checkpoint: str, run: str, data: str, command: str, *, music_n: i
 def music_sections(checkpoint, data: str, music_n: int = 64) -> dict:
     """The card's sampled music: seeds 1 and 2 with the endings and bars `generate` and the studio use by default
     (`music`, `music_seed2`), the same as the model writes them (`music_raw`: its own endings and bars, no
-    mask), the checkpoint's fitted endings
+    mask), the same with the other choice of `strict_bars` (`music_strict_option`), the checkpoint's fitted endings
     (`endings`), one sample per type at temperature 0.9, and four tunes per type for listening, each as its
     `generate` command writes it."""
     model, vocab, ckpt = load_model(checkpoint, "cpu")
@@ -221,6 +221,8 @@ def music_sections(checkpoint, data: str, music_n: int = 64) -> dict:
                                   endings=DEFAULT_ENDINGS, strict_bars=DEFAULT_STRICT_BARS)["per_seed"]
     raw = measure_seeds(checkpoint, data, n=music_n, temperature=1.0, seeds=(1, 2), max_chars=1500,
                         endings="model", strict_bars=False)["per_seed"]
+    strict = measure_seeds(checkpoint, data, n=music_n, temperature=1.0, seeds=(1, 2), max_chars=1500,
+                           endings=DEFAULT_ENDINGS, strict_bars=not DEFAULT_STRICT_BARS)["per_seed"]
     known = known_types(ckpt.get("data"))
     samples = []
     for i, (name, prime) in enumerate(SAMPLE_PRIMES):
@@ -236,7 +238,8 @@ def music_sections(checkpoint, data: str, music_n: int = 64) -> dict:
             s = sample(model, vocab, 1, prime=type_prime(name, ckpt.get("data")), temperature=1.0, seed=seed,
                        max_chars=1500, strict_bars=DEFAULT_STRICT_BARS, **ending_options(ckpt, name))[0]
             listening.append({"type": name, "seed": seed, "abc": s.text, "ended": s.ended})
-    return {"music": music, "music_seed2": music2, "music_raw": raw, "endings": ckpt.get("endings") or {},
+    return {"music": music, "music_seed2": music2, "music_raw": raw, "music_strict_option": strict,
+            "endings": ckpt.get("endings") or {},
             "samples": samples, "listening": listening}
 
 
