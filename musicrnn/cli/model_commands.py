@@ -46,9 +46,9 @@ def add_commands(sub) -> None:
                    help="instead of --endings: draw the last bar again, up to N times, whenever a tune does not "
                         "end on its key's final (0: the model's endings)")
     g.add_argument("--strict-bars", action=argparse.BooleanOptionalAction, default=DEFAULT_STRICT_BARS,
-                   help="mask out any character that would make a bar longer than its meter (default: "
-                        f"{'on' if DEFAULT_STRICT_BARS else 'off'}); --json reports, per tune, how often the model "
-                        "would have (bar_breaks)")
+                   help="draw again any character that would make a bar longer than its meter (default: "
+                        f"{'on' if DEFAULT_STRICT_BARS else 'off'}); --json reports, per tune, how many draws would "
+                        "have (bar_breaks)")
     g.add_argument("--device", default="auto")
     g.add_argument("--json", action="store_true")
     g.set_defaults(func=cmd_generate)
