@@ -4,7 +4,7 @@ tune copies the training set (longest common substring of its body with any trai
 
     python benchmarks/music_quality.py --checkpoint checkpoints/default --data music21 -n 64
     python benchmarks/music_quality.py --endings tradition --seeds 1,2   # as `generate` and the studio sample
-    python benchmarks/music_quality.py --endings tradition --strict-bars --seeds 1,2   # bars kept to the meter
+    python benchmarks/music_quality.py --endings tradition --strict-bars --seeds 1,2   # with the option
     python benchmarks/music_quality.py --checkpoint runs/x --seeds 1-8   # each seed, and every figure's
                                                                          # mean, lowest and highest over them
 """
@@ -45,8 +45,8 @@ def main():
                     help="instead of --final-redraws: the endings each type is sampled with (tradition: the "
                          "checkpoint's fitted tilt, as `generate` and the studio sample by default)")
     ap.add_argument("--strict-bars", action="store_true",
-                    help="mask out characters that would make a bar longer than its meter (reports how often the "
-                         "model would have: bar_breaks_per_bar)")
+                    help="draw again any character that would make a bar longer than its meter (reports how often "
+                         "the model would have: bar_breaks_per_bar)")
     ap.add_argument("--seeds", type=seed_list, default=None,
                     help="several seeds (1-8, or 1,2,5) instead of --seed: each one's figures, and per type "
                          "every figure's mean, lowest and highest over them")

@@ -91,8 +91,8 @@ def calibrate(model, vocab, ckpt: dict, train_tunes: list[str], *, n: int = 256,
     """Fit `keep` for each tune type the model knows that has at least `min_tunes` training tunes with a known
     ending: the share of its training tunes that end on the final is the target, the model's samples (`n` per
     step, seeds `seed`, `seed`+1, ... in batches of `batch`, the same at every step so the bisection compares
-    like with like) are measured at temperature 1, with bars kept to the meter as `generate` keeps them
-    (`strict_bars`). `types`: only these. Returns the `endings` table for the checkpoint."""
+    like with like) are measured at temperature 1, with `strict_bars` as given (fit for the way `generate`
+    will sample). `types`: only these. Returns the `endings` table for the checkpoint."""
     from musicrnn.generation.prime import known_types, type_prime
     from musicrnn.generation.sampler import sample
     from musicrnn.notation.fields import header_value

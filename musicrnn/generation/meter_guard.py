@@ -44,7 +44,6 @@ def group(ch: str) -> str:
     return ch if ch in _OWN else " "
 
 
-_OPENERS = "[!+"  # a chord or a decoration still open
 _NOTE = re.compile(r"[A-Ga-gzx]")
 # The beginning of a chord or a decoration still being written; anything else after a `[`, `!` or `+` (a `}`, a
 # bar line, a long run) is read as written, so that a model cannot hide its notes in a chord it never closes.
@@ -68,7 +67,7 @@ def _split(text: str) -> tuple[list, str]:
         return [], text
     cut = len(toks) - 1
     for i, m in enumerate(toks):
-        if m.lastgroup == "other" and m.group(0) in _OPENERS and _still_open(text[m.start():]):
+        if m.lastgroup == "other" and m.group(0) in _OPEN and _still_open(text[m.start():]):
             cut = i
             break
     return toks[:cut], text[toks[cut].start():]
@@ -184,12 +183,9 @@ class MeterMasks:
             cls._shared = {key: cls(tokens)}  # one vocabulary at a time: a new one replaces the last
         return cls._shared[key]
 
-    def banned(self, bars: BarScanner, pending: str) -> frozenset[int]:
-        """The vocabulary ids banned after `pending`, written after the open bar's complete tokens."""
-        return self.lookup(bars, pending)[0]
-
     def lookup(self, bars: BarScanner, pending: str) -> tuple[frozenset[int], torch.Tensor | None]:
-        """The banned ids, and the same as a row of booleans over the vocabulary (None when none is banned)."""
+        """The vocabulary ids banned after `pending`, written after the open bar's complete tokens, and the same
+        as a row of booleans over the vocabulary (None when none is banned)."""
         # A bar already too long stays so whatever comes next: nothing is banned, so it can close.
         if bars.meter is None or not bars.known or bars.acc > bars.meter:
             return _NONE
@@ -213,7 +209,7 @@ class MeterMasks:
             return _NONE
         over = {rep: overflows(bars, pending + rep) for rep, _ in self.groups}
         banned = {i for rep, ids in self.groups if over[rep] for i in ids}
-        if not _is_open(pending) and over.get("C", overflows(bars, pending + "C")):
+        if not _is_open(pending) and (over["C"] if "C" in over else overflows(bars, pending + "C")):
             banned |= self.not_after_full  # no note fits: only what ends the bar, not the model's odd rest
         elif pending == "[" and over.get("C"):
             banned |= self.not_after_full_bracket  # no chord fits: `[` may only become `[|` or `[1`

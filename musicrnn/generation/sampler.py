@@ -144,15 +144,17 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
     for t in range(max_chars * 3 if redraw else max_chars):
         probs = sampling_distribution(logits.float(), temperature, top_k, top_p)
         nxt = torch.multinomial(probs, 1, generator=gen).squeeze(1).masked_fill_(done, 0)
+        chars = nxt.tolist() if (trackers is not None or redraw or guards is not None) else None
         if guards is not None:  # a draw that would make a bar too long is drawn again from the characters left
-            bad = [r for r, (g, i) in enumerate(zip(guards, nxt.tolist())) if i in g.mask()[0]]
+            bad = [r for r, (g, i) in enumerate(zip(guards, chars)) if i and i in g.mask()[0]]  # 0: done, or <eos>
             if bad:
                 mask = torch.stack([guards[r].mask()[1] for r in bad]).to(device)
                 again = sampling_distribution(logits[bad].float().masked_fill(mask, float("-inf")), temperature,
                                               top_k, top_p)
                 nxt[bad] = torch.multinomial(again, 1, generator=gen).squeeze(1)
-                for r in bad:
+                for r, i in zip(bad, nxt[bad].tolist()):
                     breaks[r] += 1
+                    chars[r] = i
         out[rows, pos.clamp(max=max_chars - 1)] = torch.where(done, out[rows, pos.clamp(max=max_chars - 1)], nxt)
         pos += (~done).long()
         ended_now = (nxt == 0) & ~done
@@ -160,7 +162,6 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
         # Checking every 16 steps keeps the GPU from syncing on every character.
         if stop_at_eos and not redraw and t % 16 == 15 and bool(done.all()):
             break
-        chars = nxt.tolist() if (trackers is not None or redraw or guards is not None) else None
         back: list[tuple[int, BarStart]] = []
         if redraw:
             ends = ended_now.tolist()

@@ -92,15 +92,17 @@ def wall_time(run: Path) -> float | None:
         return None
 
 
-def sample_times(model, vocab, n: int, repeats: int, strict_bars: bool = False) -> list[float]:
+def sample_s(model, vocab, n: int, seed: int, strict_bars: bool = False, chars: int = 300) -> float:
+    """Seconds to sample `n` tunes of `chars` characters in one batch."""
+    t0 = time.perf_counter()
+    sample(model, vocab, n, seed=seed, max_chars=chars, stop_at_eos=False, strict_bars=strict_bars)
+    return time.perf_counter() - t0
+
+
+def sample_times(model, vocab, n: int, repeats: int) -> list[float]:
     """Seconds to sample `n` tunes of 300 characters, `repeats` times after a warm-up."""
-    sample(model, vocab, n, seed=0, max_chars=20, stop_at_eos=False, strict_bars=strict_bars)
-    times = []
-    for r in range(repeats):
-        t0 = time.perf_counter()
-        sample(model, vocab, n, seed=r, max_chars=300, stop_at_eos=False, strict_bars=strict_bars)
-        times.append(time.perf_counter() - t0)
-    return sorted(times)
+    sample_s(model, vocab, n, 0, chars=20)
+    return sorted(sample_s(model, vocab, n, r) for r in range(repeats))
 
 
 def one_tune_s(model_cfg: dict, vocab) -> float:
@@ -135,18 +137,15 @@ def sweep_table(folders: list[tuple[str, Path]], extra: list[dict], vocab) -> li
 
 def speed(model, vocab) -> dict:
     """Sampling times of 300-character tunes, 1 and 16 at once (median of 9 and range), plain and with bars kept
-    to the meter (`strict_bars`, as `generate` samples by default), the two measured in turn so that a busy
-    machine slows both alike."""
+    to the meter (`strict_bars`), the two measured in turn so that a busy machine slows both alike."""
     out = {}
     for n in (1, 16):
         for strict in (False, True):
-            sample(model, vocab, n, seed=0, max_chars=20, stop_at_eos=False, strict_bars=strict)
+            sample_s(model, vocab, n, 0, strict, chars=20)  # warm-up
         times: dict[bool, list[float]] = {False: [], True: []}
         for r in range(9):
             for strict in (False, True):
-                t0 = time.perf_counter()
-                sample(model, vocab, n, seed=r, max_chars=300, stop_at_eos=False, strict_bars=strict)
-                times[strict].append(time.perf_counter() - t0)
+                times[strict].append(sample_s(model, vocab, n, r, strict))
         for strict, name in ((False, ""), (True, "_strict")):
             t = sorted(times[strict])
             out[f"tunes_{n}_300_chars{name}_s"] = round(t[4], 3)
