@@ -83,8 +83,10 @@ with left:
                            help="How often a tune's last note is its key's final (D in D, A in A dorian). "
                                 "**Like real tunes**: as often as real tunes of the type do (a reel about two "
                                 "times in three, a jig four in five): a last bar off the final is sometimes drawn "
-                                "again, by a chance fitted for this model and type. **As the model writes**: its "
-                                "first ending stands. **Always on the final**: drawn again until it is.")
+                                "again, by a chance fitted for this model and type; and, like real dance tunes, "
+                                "in two parts: a tune that would stop after its first part goes on. **As the "
+                                "model writes**: its first ending stands. **Always on the final**: drawn again "
+                                "until it is (in two parts too).")
     strict = st.toggle("Keep bars to the meter", DEFAULT_STRICT_BARS, key="studio_strict_bars",
                        help="While the model writes, a note or length that would make a bar longer than the meter "
                             "is ruled out, so it writes one that fits. Off: bars as the model writes them.")
@@ -136,7 +138,8 @@ if generate and value is not None:
             samples = sample(model, vocab, int(n), prime=prime, temperature=float(temperature),
                              top_k=settings["top_k"], top_p=settings["top_p"], seed=int(seed),
                              max_chars=int(max_chars), final_redraws=settings["final_redraws"],
-                             final_keep=settings["final_keep"], strict_bars=settings["strict_bars"])
+                             final_keep=settings["final_keep"], form_keep=settings["form_keep"],
+                             strict_bars=settings["strict_bars"])
             t1 = time.perf_counter()
             checks = check_many([s.text for s in samples], [s.ended for s in samples])
             timing = {"sample_s": t1 - t0, "check_s": time.perf_counter() - t1}

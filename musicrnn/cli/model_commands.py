@@ -61,8 +61,8 @@ def add_commands(sub) -> None:
     e.add_argument("--json", action="store_true")
     e.set_defaults(func=cmd_evaluate)
 
-    c = sub.add_parser("calibrate", help="fit the sampler's endings to the training tunes of each type, and "
-                                         "store the fit in the checkpoint")
+    c = sub.add_parser("calibrate", help="fit the sampler's endings (after two parts, on the final) to the "
+                                         "training tunes of each type, and store the fit in the checkpoint")
     c.add_argument("--checkpoint", default=None, help="file or folder (default: checkpoints/default); rewritten "
                                                       "in place, atomically, with its `endings` table")
     c.add_argument("-n", type=int, default=256, help="tunes sampled per type at each step of the fit")
@@ -109,7 +109,8 @@ def cmd_generate(args) -> int:
         print_json([{"index": i, "abc": t.text, "ended": t.ended, "seed": seed, "temperature": args.temperature,
                       "top_k": args.top_k, "top_p": args.top_p, "prime": prime,
                       "endings": args.endings if args.final_redraws is None else None, **endings,
-                      "redrawn": t.redrawn, "strict_bars": args.strict_bars, "bar_breaks": t.bar_breaks}
+                      "redrawn": t.redrawn, "put_off": t.put_off, "strict_bars": args.strict_bars,
+                      "bar_breaks": t.bar_breaks}
                      for i, t in enumerate(tunes)])
     else:
         print(f"% seed {seed}, temperature {args.temperature}", file=sys.stderr)
@@ -165,5 +166,7 @@ def cmd_calibrate(args) -> int:
         for name, row in table.items():
             print(f"{name:10s} keep {row['keep']:.4f}: on the final {row['model']:.3f} as the model writes, "
                   f"{row['fitted']:.3f} tilted; training tunes {row['target']:.3f} ({row['training_tunes']})")
+            print(f"{'':10s} form keep {row['form_keep']:.4f}: in two parts {row['form_model']:.3f} as the model "
+                  f"writes, {row['form_fitted']:.3f} tilted; training tunes {row['form_target']:.3f}")
         print(f"written to {path}")
     return 0

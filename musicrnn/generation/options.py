@@ -36,12 +36,13 @@ def _whole(name: str, value) -> int:
 
 def check_sampling(*, n: int = 1, temperature: float = 1.0, top_k: int | None = None, top_p: float | None = None,
                    max_chars: int = 1000, prime: str = "", seed: int = 0, final_redraws: int = 0,
-                   final_keep: float = 0.0, strict_bars: bool = False) -> None:
+                   final_keep: float = 0.0, strict_bars: bool = False, form_keep: float = 1.0) -> None:
     """OptionError, one line naming the option and its range, for the first option out of range.
 
     temperature: finite, above 0 and at most 100. top_k: None or 0 (off), or at least 1. top_p: None (off), or
     in (0, 1]. n: 1 to MAX_TUNES. max_chars: 1 to MAX_CHARS, and n x max_chars at most MAX_BATCH_CHARS.
-    seed: 0 to 2**63 - 1. final_redraws: 0 to MAX_REDRAWS. final_keep: 0 to 1. strict_bars: True or False.
+    seed: 0 to 2**63 - 1. final_redraws: 0 to MAX_REDRAWS. final_keep, form_keep: 0 to 1.
+    strict_bars: True or False.
     """
     t = _number("temperature", temperature)
     if not 0 < t <= MAX_TEMPERATURE:
@@ -63,6 +64,8 @@ def check_sampling(*, n: int = 1, temperature: float = 1.0, top_k: int | None = 
         raise OptionError(f"final redraws {final_redraws!r}: must be a whole number from 0 to {MAX_REDRAWS}")
     if not 0 <= _number("final keep", final_keep) <= 1:
         raise OptionError(f"final keep {final_keep}: must be from 0 to 1")
+    if not 0 <= _number("form keep", form_keep) <= 1:
+        raise OptionError(f"form keep {form_keep}: must be from 0 to 1")
     if not isinstance(strict_bars, bool):
         raise OptionError(f"strict bars {strict_bars!r}: must be true or false")
     if len(prime) > MAX_PRIME_CHARS:

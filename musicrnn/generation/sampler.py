@@ -9,10 +9,11 @@ import torch
 from musicrnn.data.vocab import Vocab
 from musicrnn.errors import VocabError
 from musicrnn.generation.meter_guard import MeterGuard, MeterMasks
-from musicrnn.generation.options import check_sampling
+from musicrnn.generation.options import MAX_REDRAWS, check_sampling
 from musicrnn.model.device import single_thread_on_cpu
 from musicrnn.model.network import CharRNN
 from musicrnn.notation.durations import last_note_start
+from musicrnn.notation.form import tune_is_two_part
 from musicrnn.notation.keys import ends_on_final
 
 
@@ -25,6 +26,8 @@ class Sample:
     # `strict_bars`: the characters the model drew that would have made a bar longer than the meter, each drawn
     # again from the characters left (counted over every draw, redrawn last bars included)
     bar_breaks: int = 0
+    # `form_keep`: the times the model ended the tune before its second part and the end was drawn again
+    put_off: int = 0
 
 
 _BAR_START = frozenset("|:")
@@ -87,7 +90,7 @@ def _set_row_state(state, r: int, saved) -> None:
 def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", temperature: float = 1.0,
            top_k: int | None = None, top_p: float | None = None, seed: int = 0, max_chars: int = 1000,
            stop_at_eos: bool = True, final_redraws: int = 0, final_keep: float = 0.0,
-           strict_bars: bool = False) -> list[Sample]:
+           strict_bars: bool = False, form_keep: float = 1.0) -> list[Sample]:
     """Sample `n` tunes in one batch; each stops at its own `<eos>` or after `max_chars` new characters.
 
     `stop_at_eos=False` always runs `max_chars` steps (for timing); the text still ends at the first `<eos>`.
@@ -104,9 +107,13 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
     without top-k or top-p that is exactly sampling with those characters masked out, and the mask is built
     only when a draw needs it. `Sample.bar_breaks` counts those draws: how often the model would have broken a
     bar.
+    `form_keep`: the chance that the tune's end (`<eos>`) is kept when it comes before the tune's second part
+    (`notation/form.py`); otherwise that end is drawn again from the other characters and the tune goes on, up
+    to MAX_REDRAWS times per tune (`Sample.put_off` counts them). 1 leaves the model's ends as they come.
     """
     check_sampling(n=n, temperature=temperature, top_k=top_k, top_p=top_p, max_chars=max_chars, prime=prime,
-                   seed=seed, final_redraws=final_redraws, final_keep=final_keep, strict_bars=strict_bars)
+                   seed=seed, final_redraws=final_redraws, final_keep=final_keep, strict_bars=strict_bars,
+                   form_keep=form_keep)
     missing = vocab.unknown(prime)
     if missing:
         raise VocabError("the prime holds characters the model does not know: " + ", ".join(repr(c) for c in missing))
@@ -131,7 +138,7 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
         for ch in prime:
             guards[0].feed(ch)
         guards += [guards[0].copy() for _ in range(n - 1)]
-    breaks = [0] * n
+    breaks, put_off = [0] * n, [0] * n
     redraw = final_redraws > 0 and stop_at_eos
     out = torch.zeros(n, max_chars, dtype=torch.long, device=device)
     pos = torch.zeros(n, dtype=torch.long, device=device)  # where each row writes its next character
@@ -144,7 +151,7 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
     for t in range(max_chars * 3 if redraw else max_chars):
         probs = sampling_distribution(logits.float(), temperature, top_k, top_p)
         nxt = torch.multinomial(probs, 1, generator=gen).squeeze(1).masked_fill_(done, 0)
-        chars = nxt.tolist() if (trackers is not None or redraw or guards is not None) else None
+        chars = nxt.tolist() if (trackers is not None or redraw or guards is not None or form_keep < 1) else None
         if guards is not None:  # a draw that would make a bar too long is drawn again from the characters left
             bad = [r for r, (g, i) in enumerate(zip(guards, chars)) if i and i in g.mask()[0]]  # 0: done, or <eos>
             if bad:
@@ -154,6 +161,22 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
                 nxt[bad] = torch.multinomial(again, 1, generator=gen).squeeze(1)
                 for r, i in zip(bad, nxt[bad].tolist()):
                     breaks[r] += 1
+                    chars[r] = i
+        if form_keep < 1 and stop_at_eos and 0 in chars:  # an end before the second part is drawn again
+            finished = done.tolist()
+            early = [r for r, i in enumerate(chars) if i == 0 and not finished[r] and put_off[r] < MAX_REDRAWS
+                     and not tune_is_two_part(prime + vocab.decode(out[r, : int(pos[r])].tolist()))
+                     and not (form_keep > 0 and float(torch.rand(1, generator=gen, device=device)) < form_keep)]
+            if early:
+                mask = torch.zeros(len(early), logits.size(-1), dtype=torch.bool, device=device)
+                mask[:, 0] = True
+                if guards is not None:
+                    mask |= torch.stack([guards[r].mask()[1] for r in early]).to(device)
+                again = sampling_distribution(logits[early].float().masked_fill(mask, float("-inf")), temperature,
+                                              top_k, top_p)
+                nxt[early] = torch.multinomial(again, 1, generator=gen).squeeze(1)
+                for r, i in zip(early, nxt[early].tolist()):
+                    put_off[r] += 1
                     chars[r] = i
         out[rows, pos.clamp(max=max_chars - 1)] = torch.where(done, out[rows, pos.clamp(max=max_chars - 1)], nxt)
         pos += (~done).long()
@@ -213,5 +236,5 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
         row = row[:length]
         ended = 0 in row
         text = vocab.decode(row[: row.index(0)] if ended else row)
-        result.append(Sample(prime + text, ended, seed, redrawn[r], breaks[r]))
+        result.append(Sample(prime + text, ended, seed, redrawn[r], breaks[r], put_off[r]))
     return result

@@ -10,15 +10,13 @@ measured the same way:
 from __future__ import annotations
 
 import math
-import re
 import statistics
 from dataclasses import dataclass
 from fractions import Fraction
 
 from musicrnn.notation.durations import scan_body
+from musicrnn.notation.form import is_two_part
 from musicrnn.notation.keys import is_final
-
-_REPEAT = re.compile(r"\|:|:\||::")
 
 
 @dataclass
@@ -43,9 +41,8 @@ def tune_style(abc: str) -> Style:
     inner = [b for b in bars[1:-1] if b is not None and b.meter]
     running = [_is_running(b.onsets, b.meter, b.unit) for b in inner]
     ends = is_final(lines[k][2:], scan.last_note)
-    text = "\n".join(body)
     return Style(len(bars), sum(running) / len(running) if running else None, ends,
-                 bool(_REPEAT.search(text)) or len(bars) >= 16)
+                 is_two_part("\n".join(body), len(bars)))
 
 
 def _is_running(onsets: list[Fraction], meter: Fraction, unit: Fraction) -> bool:

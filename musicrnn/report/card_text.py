@@ -35,7 +35,8 @@ def _style_section(card: dict) -> str:
                     + f" {_pct(mu[n]['parse_rate'])} / {_pct(mu[n]['bar_ok_rate'])} / {_pct(mu[n]['ended_rate'])}"
                     + f" | {mu[n]['lcs_max']} |")
     endings = "" if not mu.get("endings") else f""" and the endings `generate` and the studio use by default
-(`--endings {mu['endings']}`: as often on the key's final as real tunes of the type, table below)"""
+(`--endings {mu['endings']}`: as often on the key's final, and in two parts as often, as real tunes of the
+type, table below)"""
     return f"""## Tune types
 Asked for a type (`generate --type reel`: `R:` with the meter and unit length the model's training tunes of
 that type were written in){endings}, {mu['n_per_prime']} tunes per type sampled at temperature
@@ -68,13 +69,15 @@ def _endings_section(card: dict) -> str:
         f = fit.get(n)
         kept = f"{f['keep']:.3f} | {f['model']:.2f} → {f['fitted']:.2f} | {f['target']:.2f} " \
                f"({f['training_tunes']})" if f else "– | – | –"
+        form = f"{f['form_keep']:.3f} | {f['form_model']:.2f} → {f['form_fitted']:.2f} | {f['form_target']:.2f}" \
+            if f and "form_keep" in f else "– | – | –"
         with_fit = " / ".join(_fig((t.get(n) or {}).get("style", {}).get("ends_on_final")) for t in tilted)
         rows.append(f"| {n} | {kept} | {_fig(sa.get('ends_on_final'))} / "
                     f"{_fig(sb.get('ends_on_final'))} | {with_fit} | {_fig(r.get('ends_on_final'))} | "
                     f"{_fig(sa.get('running_bars'))} / {_fig(sb.get('running_bars'))} | "
                     f"{_fig(sa.get('two_part'))} / {_fig(sb.get('two_part'))} | "
                     f"{_pct(a[n]['parse_rate'])} / {_pct(a[n]['bar_ok_rate'])} / {_pct(b[n]['parse_rate'])} / "
-                    f"{_pct(b[n]['bar_ok_rate'])} |")
+                    f"{_pct(b[n]['bar_ok_rate'])} | {form} |")
     any_fit = next(iter(fit.values()))
     return f"""### Endings
 As it comes, the model closes its parts where they should close, but it lands on the key's final less often than
@@ -89,10 +92,18 @@ stay out of the fit. The fit is stored in the checkpoint (`endings`). `generate`
 (*Endings: like real tunes of the type*). `--endings model` (*as the model writes them*) turns it off, and
 `--endings final` (*always on the final*) redraws until the tune ends on the final.
 
+When a tune ends matters too: a few of the model's reels stop after twelve bars, where nearly every real dance
+tune has two parts (a repeat sign, or sixteen bars written out: `musicrnn/notation/form.py`). An end that comes
+before the second part is kept with chance *form keep*; otherwise the end is drawn again from the other
+characters, at the same temperature, and the tune goes on (up to 16 times). `calibrate` fits *form keep* first,
+the same way, to the share of the type's training tunes in two parts, with the endings as the model writes them;
+then *keep*, with the form tilt in place. Both are used by `--endings tradition` and `--endings final`.
+
 | type | keep | on the final in the fit's samples: as written → kept | training tunes (counted) \
 | as written: seed {a['seed']} / {b['seed']} | with the fit (table above) | validation | running bars as written \
-| two-part as written | parse / good bars as written (seed {a['seed']}, seed {b['seed']}) |
-|---|---|---|---|---|---|---|---|---|---|
+| two-part as written | parse / good bars as written (seed {a['seed']}, seed {b['seed']}) | form keep \
+| two parts in the fit's samples: as written → kept | training tunes |
+|---|---|---|---|---|---|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
 """

@@ -111,6 +111,7 @@ def measure_seeds(checkpoint=None, data="music21", n=64, temperature=1.0, seeds=
             result[name] = _rates(part) | {"sample_s": round(sample_s, 2), "prime": prime, **options,
                                            "style": style_figures([s.text for s in tunes]),
                                            "redrawn": round(sum(s.redrawn > 0 for s in tunes) / len(tunes), 4),
+                                           "put_off": round(sum(s.put_off > 0 for s in tunes) / len(tunes), 4),
                                            "bar_breaks_per_bar": round(sum(s.bar_breaks for s in tunes)
                                                                        / max(1, part["bars"]), 4)}
         result["all"] = _rates(totals)

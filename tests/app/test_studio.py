@@ -127,7 +127,7 @@ def test_the_type_picker_follows_the_chosen_model(with_model, app_env, tmp_path)
     typed = train_tiny(typed_src, app_env["runs"] / "typed", 5)
     stored = load_checkpoint(typed)
     path = stored.pop("path")
-    stored["endings"] = {"jig": {"keep": 0.3}}  # as `calibrate` would store it, for jigs only
+    stored["endings"] = {"jig": {"keep": 0.3, "form_keep": 0.05}}  # as `calibrate` would store it, for jigs only
     atomic_save(stored, path)
     known = known_types(load_checkpoint(typed)["data"])
     assert {"reel", "jig", "hornpipe"} <= set(known)
@@ -141,10 +141,11 @@ def test_the_type_picker_follows_the_chosen_model(with_model, app_env, tmp_path)
     generate(at)
     settings = at.session_state["studio_result"]["settings"]
     assert settings["prime"] == f"X:1\nL:{known['jig']['unit']}\nM:{known['jig']['meter']}\nR:jig\nK:D\n"
-    assert (settings["final_redraws"], settings["final_keep"]) == (TILT_REDRAWS, 0.3)  # its jigs' fitted endings
+    assert (settings["final_redraws"], settings["final_keep"], settings["form_keep"]) == (TILT_REDRAWS, 0.3, 0.05)
     at.selectbox(key="studio_type").set_value("reel").run()
     generate(at)
     assert at.session_state["studio_result"]["settings"]["final_redraws"] == 0  # no fit for reels
+    assert at.session_state["studio_result"]["settings"]["form_keep"] == 1.0
     # the model of O'Neill's tunes 1-400, which have no R:, was trained without types: the meter picker
     at.selectbox(key="model").set_value(str(with_model)).run()
     assert not at.exception

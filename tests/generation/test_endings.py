@@ -40,13 +40,15 @@ def test_a_checkpoint_s_keeps_are_read_only_when_they_are_chances():
 
 
 def test_each_choice_of_endings_is_its_sampler_options():
-    ckpt = {"endings": {"reel": {"keep": 0.25}, "jig": {"keep": 1.0}}}
-    assert ending_options(ckpt, "reel") == {"final_redraws": TILT_REDRAWS, "final_keep": 0.25}
-    assert ending_options(ckpt, "reel", "model") == {"final_redraws": 0, "final_keep": 0.0}
-    assert ending_options(ckpt, "reel", "final") == {"final_redraws": TILT_REDRAWS, "final_keep": 0.0}
-    # no fit for the type, a fit that keeps everything, or no type: the model's own endings
+    ckpt = {"endings": {"reel": {"keep": 0.25, "form_keep": 0.01}, "jig": {"keep": 1.0, "form_keep": "no"}}}
+    assert ending_options(ckpt, "reel") == {"final_redraws": TILT_REDRAWS, "final_keep": 0.25, "form_keep": 0.01}
+    assert ending_options(ckpt, "reel", "model") == {"final_redraws": 0, "final_keep": 0.0, "form_keep": 1.0}
+    assert ending_options(ckpt, "reel", "final") == {"final_redraws": TILT_REDRAWS, "final_keep": 0.0,
+                                                     "form_keep": 0.01}
+    # no fit for the type, a fit that keeps everything, or no type: the model's own endings and form
     for tune_type in ("hornpipe", "jig", None):
-        assert ending_options(ckpt, tune_type) == {"final_redraws": 0, "final_keep": 0.0}
+        assert ending_options(ckpt, tune_type) == {"final_redraws": 0, "final_keep": 0.0, "form_keep": 1.0}
+    assert fitted_keeps(ckpt, "form_keep") == {"reel": 0.01}  # a hand-edited form keep is not read
     with pytest.raises(OptionError, match="endings 'nice'"):
         ending_options(ckpt, "reel", "nice")
 
@@ -87,7 +89,7 @@ def test_keeping_some_endings_off_the_final_lands_between_none_and_all(shipped):
 def test_calibrate_fits_each_type_to_its_training_tunes(shipped):
     model, vocab, ckpt = shipped
     # jigs that all end on the final, reels that never do, too few hornpipes to fit
-    train = (["X:1\nL:1/8\nM:6/8\nR:jig\nK:G\nGAB dBG|G3 G3|]"] * 20
+    train = (["X:1\nL:1/8\nM:6/8\nR:jig\nK:G\n|:GAB dBG|G3 G3:|"] * 20
              + ["X:1\nL:1/8\nM:4/4\nR:reel\nK:D\nABcd efga|e8|]"] * 20
              + ["X:1\nL:1/8\nM:4/4\nR:hornpipe\nK:D\nd8|]"] * 5)
     table = calibrate(model, vocab, ckpt, train, n=8, batch=8, steps=2, max_chars=800)
@@ -96,6 +98,10 @@ def test_calibrate_fits_each_type_to_its_training_tunes(shipped):
     assert table["jig"]["target"] == 1.0 and table["jig"]["keep"] == 1 / 2**3  # as low as two steps go
     assert table["jig"]["training_tunes"] == 20 and table["jig"]["samples"] == 8
     assert 0 <= table["jig"]["model"] <= table["jig"]["fitted"] <= 1
+    # the form: every training jig has two parts (a repeat sign), no training reel has
+    assert table["jig"]["form_target"] == 1.0 and table["reel"]["form_target"] == 0.0
+    assert table["reel"]["form_keep"] == 1.0  # nothing to put off
+    assert table["jig"]["form_model"] <= table["jig"]["form_fitted"] and 0 < table["jig"]["form_keep"] <= 1
 
 
 def test_the_calibrate_command_stores_the_fit_that_generate_then_uses(tmp_path, capsys):
@@ -121,6 +127,7 @@ def test_the_calibrate_command_stores_the_fit_that_generate_then_uses(tmp_path, 
     out = json.loads(capsys.readouterr().out)
     assert out[0]["endings"] == "tradition"
     assert out[0]["final_keep"] == (row["keep"] if row["keep"] < 1 else 0.0)
+    assert out[0]["form_keep"] == row["form_keep"] and out[0]["put_off"] >= 0
     assert main(["generate", "--checkpoint", str(ckpt_file), "--type", "jig", "-n", "1", "--endings", "model",
                  "--max-chars", "100", "--json"]) == 0
     assert json.loads(capsys.readouterr().out)[0]["final_redraws"] == 0
