@@ -170,8 +170,11 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
             if early:
                 mask = torch.zeros(len(early), logits.size(-1), dtype=torch.bool, device=device)
                 mask[:, 0] = True
-                if guards is not None:
-                    mask |= torch.stack([guards[r].mask()[1] for r in early]).to(device)
+                if guards is not None:  # and what would make the bar too long, as above
+                    for j, r in enumerate(early):
+                        row = guards[r].mask()[1]
+                        if row is not None:
+                            mask[j] |= row.to(device)
                 again = sampling_distribution(logits[early].float().masked_fill(mask, float("-inf")), temperature,
                                               top_k, top_p)
                 nxt[early] = torch.multinomial(again, 1, generator=gen).squeeze(1)

@@ -31,6 +31,13 @@ def test_an_end_before_the_second_part_is_drawn_again(shipped):
     assert all(tune_is_two_part(t.text) or t.put_off == MAX_REDRAWS for t in tilted)
 
 
+def test_the_form_tilt_works_with_bars_kept_to_the_meter(shipped):
+    model, vocab = shipped
+    tunes = sample(model, vocab, 24, prime=REEL, seed=3, max_chars=1200, form_keep=0.0, strict_bars=True)
+    assert any(t.put_off for t in tunes) and all(t.ended for t in tunes)
+    assert all(tune_is_two_part(t.text) or t.put_off == MAX_REDRAWS for t in tunes)
+
+
 def test_with_the_tilt_off_the_draws_are_the_model_s_own(shipped):
     model, vocab = shipped
     a = sample(model, vocab, 4, prime=REEL, seed=5, max_chars=300)
