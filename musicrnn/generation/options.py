@@ -14,7 +14,7 @@ MAX_CHARS = 20_000  # new characters per tune; the longest corpus tune has 2,439
 MAX_BATCH_CHARS = 4_000_000  # tunes x characters in one batch (32 MB of ids)
 MAX_TEMPERATURE = 100.0
 MAX_PRIME_CHARS = 50_000
-MAX_REDRAWS = 16  # draws of a last bar that misses the key's final (`final_redraws`)
+MAX_REDRAWS = 16  # draws of a last bar that misses the key's final (`final_redraws`), or of an early end
 #: Whether `generate` and the studio keep bars to the meter (`strict_bars`) unless told otherwise: off, because
 #: over 8 seeds it helped jigs' and slip jigs' bars but not reels' or hornpipes' (the model card's figures).
 DEFAULT_STRICT_BARS = False

@@ -147,6 +147,21 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
     bar_starts: list[list[BarStart]] = [[] for _ in range(n)]
     redrawn, prev = [0] * n, [""] * n
     anchor: list[BarStart | None] = [None] * n  # where a row's last redraw went back to
+
+    def kept(chance: float) -> bool:
+        """True with `chance`; drawn only when there is one, so that a chance of 0 draws as before."""
+        return chance > 0 and float(torch.rand(1, generator=gen, device=device)) < chance
+
+    def draw_again(logits, nxt, chars, bad: list[int], mask: torch.Tensor, counts: list[int]) -> None:
+        """Draw the `bad` rows' characters again with the `mask`ed ids ruled out, at the same temperature and
+        filters (the second draw of rejection sampling), counting each in `counts`."""
+        again = sampling_distribution(logits[bad].float().masked_fill(mask, float("-inf")), temperature, top_k,
+                                      top_p)
+        nxt[bad] = torch.multinomial(again, 1, generator=gen).squeeze(1)
+        for r, i in zip(bad, nxt[bad].tolist()):
+            counts[r] += 1
+            chars[r] = i
+
     # A redraw costs steps; the budget keeps a row that never finds its final from running on.
     for t in range(max_chars * 3 if redraw else max_chars):
         probs = sampling_distribution(logits.float(), temperature, top_k, top_p)
@@ -155,18 +170,13 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
         if guards is not None:  # a draw that would make a bar too long is drawn again from the characters left
             bad = [r for r, (g, i) in enumerate(zip(guards, chars)) if i and i in g.mask()[0]]  # 0: done, or <eos>
             if bad:
-                mask = torch.stack([guards[r].mask()[1] for r in bad]).to(device)
-                again = sampling_distribution(logits[bad].float().masked_fill(mask, float("-inf")), temperature,
-                                              top_k, top_p)
-                nxt[bad] = torch.multinomial(again, 1, generator=gen).squeeze(1)
-                for r, i in zip(bad, nxt[bad].tolist()):
-                    breaks[r] += 1
-                    chars[r] = i
+                draw_again(logits, nxt, chars, bad, torch.stack([guards[r].mask()[1] for r in bad]).to(device),
+                           breaks)
         if form_keep < 1 and stop_at_eos and 0 in chars:  # an end before the second part is drawn again
             finished = done.tolist()
             early = [r for r, i in enumerate(chars) if i == 0 and not finished[r] and put_off[r] < MAX_REDRAWS
                      and not tune_is_two_part(prime + vocab.decode(out[r, : int(pos[r])].tolist()))
-                     and not (form_keep > 0 and float(torch.rand(1, generator=gen, device=device)) < form_keep)]
+                     and not kept(form_keep)]
             if early:
                 mask = torch.zeros(len(early), logits.size(-1), dtype=torch.bool, device=device)
                 mask[:, 0] = True
@@ -175,12 +185,7 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
                         row = guards[r].mask()[1]
                         if row is not None:
                             mask[j] |= row.to(device)
-                again = sampling_distribution(logits[early].float().masked_fill(mask, float("-inf")), temperature,
-                                              top_k, top_p)
-                nxt[early] = torch.multinomial(again, 1, generator=gen).squeeze(1)
-                for r, i in zip(early, nxt[early].tolist()):
-                    put_off[r] += 1
-                    chars[r] = i
+                draw_again(logits, nxt, chars, early, mask, put_off)
         out[rows, pos.clamp(max=max_chars - 1)] = torch.where(done, out[rows, pos.clamp(max=max_chars - 1)], nxt)
         pos += (~done).long()
         ended_now = (nxt == 0) & ~done
@@ -207,9 +212,7 @@ def _sample(model: CharRNN, vocab: Vocab, n: int = 1, *, prime: str = "X:1\n", t
                 prev[r] = ch
                 if ends[r] and redrawn[r] < final_redraws:
                     text = prime + vocab.decode(out[r, : int(pos[r]) - 1].tolist())
-                    # the chance is drawn only when there is one, so that final_keep=0 draws as before
-                    if ends_on_final(text) is False and not (
-                            final_keep > 0 and float(torch.rand(1, generator=gen, device=device)) < final_keep):
+                    if ends_on_final(text) is False and not kept(final_keep):
                         note = last_note_start(text) - len(prime)
                         earlier = [b for b in bar_starts[r] if b.pos < note]
                         if earlier:

@@ -10,7 +10,7 @@ from musicrnn.cli.main import main
 from musicrnn.errors import OptionError
 from musicrnn.generation.endings import TILT_REDRAWS, bisect_keep, calibrate, ending_options, final_share, fitted_keeps
 from musicrnn.generation.sampler import sample
-from musicrnn.model.checkpoint import atomic_save, load_checkpoint, load_model
+from musicrnn.model.checkpoint import atomic_save, load_checkpoint
 from musicrnn.notation.fields import header_value
 from musicrnn.notation.keys import ends_on_final
 
@@ -59,22 +59,15 @@ def test_final_share_counts_only_tunes_with_a_key_and_a_note():
     assert final_share([]) == (None, 0)
 
 
-@pytest.fixture(scope="module")
-def shipped():
-    torch.set_num_threads(1)
-    model, vocab, ckpt = load_model("checkpoints/default")
-    return model, vocab, ckpt
-
-
 @pytest.mark.parametrize("bad", [-0.1, 1.5, math.nan, "0.5"])
 def test_the_keep_option_is_checked(shipped, bad):
-    model, vocab, _ = shipped
+    model, vocab = shipped
     with pytest.raises(OptionError, match="final keep"):
         sample(model, vocab, 1, prime=JIG, max_chars=20, final_redraws=2, final_keep=bad)
 
 
 def test_keeping_some_endings_off_the_final_lands_between_none_and_all(shipped):
-    model, vocab, _ = shipped
+    model, vocab = shipped
     shares = {}
     for keep in (0.0, 0.5):
         tunes = sample(model, vocab, 48, prime=JIG, seed=4, max_chars=1200, final_redraws=TILT_REDRAWS,
@@ -86,8 +79,8 @@ def test_keeping_some_endings_off_the_final_lands_between_none_and_all(shipped):
     assert raw < shares[0.5] < shares[0.0]
 
 
-def test_calibrate_fits_each_type_to_its_training_tunes(shipped):
-    model, vocab, ckpt = shipped
+def test_calibrate_fits_each_type_to_its_training_tunes(shipped_checkpoint):
+    model, vocab, ckpt = shipped_checkpoint
     # jigs that all end on the final, reels that never do, too few hornpipes to fit
     train = (["X:1\nL:1/8\nM:6/8\nR:jig\nK:G\n|:GAB dBG|G3 G3:|"] * 20
              + ["X:1\nL:1/8\nM:4/4\nR:reel\nK:D\nABcd efga|e8|]"] * 20

@@ -2,11 +2,9 @@
 drawn again from the state before that bar's opening bar line (a draw that goes on past that bar is drawn again
 too); every other tune is drawn exactly as without it."""
 import pytest
-import torch
 
 from musicrnn.errors import OptionError
 from musicrnn.generation.sampler import sample
-from musicrnn.model.checkpoint import load_model
 from musicrnn.notation.durations import last_note_start, scan_body
 from musicrnn.notation.keys import ends_on_final
 
@@ -15,13 +13,6 @@ JIG = "X:1\nL:1/8\nM:6/8\nR:jig\nK:G\n"
 
 def bar_count(abc: str) -> int:
     return len(scan_body(abc.split("\n"))[1].closed)
-
-
-@pytest.fixture(scope="module")
-def shipped():
-    torch.set_num_threads(1)
-    model, vocab, _ = load_model("checkpoints/default")
-    return model, vocab
 
 
 def test_ends_on_final_reads_the_key_and_the_last_note():

@@ -2,22 +2,13 @@
 import math
 
 import pytest
-import torch
 
 from musicrnn.errors import OptionError
 from musicrnn.generation.options import MAX_REDRAWS
 from musicrnn.generation.sampler import sample
-from musicrnn.model.checkpoint import load_model
 from musicrnn.notation.form import tune_is_two_part
 
 REEL = "X:1\nL:1/8\nM:2/2\nR:reel\n"
-
-
-@pytest.fixture(scope="module")
-def shipped():
-    torch.set_num_threads(1)
-    model, vocab, _ = load_model("checkpoints/default")
-    return model, vocab
 
 
 def test_an_end_before_the_second_part_is_drawn_again(shipped):

@@ -3,25 +3,16 @@ than its meter is masked out; real tunes written within their meter are never st
 import re
 
 import pytest
-import torch
 
 from musicrnn.data.clean import clean_tunes
 from musicrnn.errors import OptionError
 from musicrnn.generation.meter_guard import MeterGuard, MeterMasks, shape
 from musicrnn.generation.sampler import sample
-from musicrnn.model.checkpoint import load_model
 from musicrnn.notation.durations import scan_body
 from tests.helpers.music_data import tunes_of
 
 REEL = "X:1\nL:1/8\nM:2/2\nR:reel\n"
 JIG = "X:1\nL:1/8\nM:6/8\nR:jig\n"
-
-
-@pytest.fixture(scope="module")
-def shipped():
-    torch.set_num_threads(1)
-    model, vocab, _ = load_model("checkpoints/default")
-    return model, vocab
 
 
 def guard_after(vocab, text: str) -> MeterGuard:
