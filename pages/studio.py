@@ -7,6 +7,7 @@ import streamlit as st
 
 from app_support.media import check_many
 from app_support.models import active_model, get_model
+from app_support.steering import steering_note
 from app_support.text import md_escape, show_error
 from app_support.tune_view import tune_view
 from musicrnn.data.tune_types import TUNE_TYPES
@@ -147,6 +148,7 @@ if generate and value is not None:
         for i, (s, c) in enumerate(zip(samples, checks)):
             rep = c if isinstance(c, dict) else None
             cands.append({"abc": s.text, "ended": s.ended, "index": i, "check": rep, "bar_breaks": s.bar_breaks,
+                          "redrawn": s.redrawn, "put_off": s.put_off,
                           "check_error": c if isinstance(c, str) else None,
                           "score": float(rep["score"]) if rep else 0.0})
         cands.sort(key=lambda c: -c["score"])
@@ -175,10 +177,9 @@ with right:
             if tab.open is False:
                 continue  # only the open candidate is rendered: switching tabs renders the next
             with tab:
-                breaks = c.get("bar_breaks") or 0
-                if cfg.get("strict_bars") and breaks:
-                    st.caption(f"Bars kept to the meter: left to itself, the model would have made a bar too "
-                               f"long {breaks} time(s) in this tune; each time it drew again from what fits.")
+                note = steering_note(c.get("bar_breaks") or 0, c.get("redrawn") or 0, c.get("put_off") or 0)
+                if note:
+                    st.caption(":material/tune: " + note)
                 save = {**cfg, "candidate": c["index"] + 1}
                 tune_view(c["abc"], f"studio_{result['id']}_{c['index']}", playback=playback, ended=c["ended"],
                           file_stem=f"musicrnn-seed{cfg['seed']}-{c['index'] + 1}", save_settings=save)

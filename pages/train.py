@@ -14,7 +14,7 @@ from app_support.charts import accuracy_curve, loss_curve
 from app_support.data_folders import known_sources
 from app_support.live import head, shown_sample
 from app_support.live_panel import live_view
-from app_support.models import use_model
+from app_support.models import get_model, model_choices, use_model
 from app_support.navigation import PAGE_FILES
 from app_support.player import player
 from app_support.resources import device_info, training_jobs
@@ -33,8 +33,11 @@ STATUS_BADGE = {"running": ":blue-badge[:material/play_arrow: running]",
                 "damaged": ":red-badge[:material/broken_image: damaged]"}
 MODEL_FIELDS = ("cell", "embedding_dim", "hidden_size", "layers", "dropout", "key_context", "bar_context")
 TRAIN_FIELDS = ("batch_size", "seq_len", "lr", "epochs", "patience", "max_steps", "windows", "augment_keys",
-                "note_noise", "cadence_weight")
+                "note_noise", "cadence_weight", "cadence_bars", "train_only")
 WINDOWS = {"random": "random windows", "tunes": "whole tunes"}
+NEW = "new"  # the "Start from" choice of a network with fresh weights
+TRAIN_ONLY = {"all": "every layer", "head": "output layer only"}
+FINE_TUNE_LR = 3e-4  # the shipped model's own fine-tunes used 1.5e-4 to 4e-4; a preset's rate would spoil it
 
 
 def preset_values(preset: str) -> dict:
@@ -50,6 +53,31 @@ def preset_values(preset: str) -> dict:
 def apply_preset() -> None:
     for k, v in preset_values(st.session_state["tr_preset"]).items():
         st.session_state[f"tr_{k}"] = v
+    apply_start()
+
+
+def start_shape(value: str) -> dict | None:
+    """The model settings of the model a run would start from (None: a new network, or one that cannot be
+    read, which the start then names)."""
+    try:
+        return get_model(value)[2]["model_config"]
+    except MusicRNNError:
+        return None
+
+
+def apply_start() -> None:
+    """A fine-tune keeps its model's shape: show it in the model fields, which are then not to be changed."""
+    ss = st.session_state
+    shape = start_shape(ss["tr_init"]) if ss.get("tr_init", NEW) != NEW else None
+    preset = preset_values(ss["tr_preset"])
+    if shape is None:
+        for k in (*MODEL_FIELDS, "lr"):
+            ss[f"tr_{k}"] = preset[k]
+        return
+    for k in MODEL_FIELDS:
+        if k in shape:
+            ss[f"tr_{k}"] = shape[k]
+    ss["tr_lr"] = min(preset["lr"], FINE_TUNE_LR)
 
 
 registry = training_jobs()
@@ -77,18 +105,38 @@ with st.expander("New training run", expanded=MANAGER and not any(r.active for r
     c2.segmented_control("Preset", ["tiny", "cpu", "gpu"], key="tr_preset", on_change=apply_preset, required=True,
                          help="tiny: a minute, for trying things. cpu: a useful model in about an hour on 2 cores. "
                               "gpu: the full-size model.")
+    starts = {NEW: "A new network"} | model_choices()
+    if st.session_state.get("tr_init") not in starts:
+        st.session_state["tr_init"] = NEW
+    f1, f2, f3 = st.columns([2, 1, 1])
+    init = f1.selectbox("Start from", list(starts), format_func=starts.get, key="tr_init", on_change=apply_start,
+                        help="A new network, or a trained model to fine-tune on this data (your own tunes, say): "
+                             "it keeps its shape and the characters it knows, and learns the data's new ones; the "
+                             "optimizer and schedule start afresh, at a fine-tune's learning rate.")
+    tuning = init != NEW
+    f2.selectbox("Train", list(TRAIN_ONLY), format_func=TRAIN_ONLY.get, key="tr_train_only", disabled=not tuning,
+                 help="Fine-tuning only: every layer, or the output layer alone (the network's reading of the "
+                      "tunes stays as it is; quick, and hard to spoil on a few tunes).")
+    f3.number_input("Cadence bars", 0, 16, key="tr_cadence_bars",
+                    help="How many of each part's last bars the cadence weight covers (0: the last note alone).")
     m1, m2, m3, m4, m5, m6 = st.columns(6)
-    m1.selectbox("Cell", ["lstm", "gru"], key="tr_cell")
-    m2.number_input("Embedding", 4, 2048, key="tr_embedding_dim", step=16)
-    m3.number_input("Hidden", 8, 4096, key="tr_hidden_size", step=64)
-    m4.number_input("Layers", 1, 6, key="tr_layers")
+    fixed = "The model it starts from sets this." if tuning else None
+    m1.selectbox("Cell", ["lstm", "gru"], key="tr_cell", disabled=tuning, help=fixed)
+    m2.number_input("Embedding", 4, 2048, key="tr_embedding_dim", step=16, disabled=tuning, help=fixed)
+    m3.number_input("Hidden", 8, 4096, key="tr_hidden_size", step=64, disabled=tuning, help=fixed)
+    m4.number_input("Layers", 1, 6, key="tr_layers", disabled=tuning, help=fixed)
     m5.number_input("Dropout", 0.0, 0.9, key="tr_dropout", step=0.05, format="%.2f")
-    m6.checkbox("Key input", key="tr_key_context",
-                help="Also tell the network the key in force at each character (read from the K: lines), so it "
-                     "need not remember it to end a tune on its final.")
-    m6.checkbox("Bar input", key="tr_bar_context",
-                help="Also tell the network which bar of the part each character stands in (counted from the "
-                     "bar lines; a repeat or double bar starts a part), so it need not count bars to end a part.")
+    shape = start_shape(init) if tuning else None
+    kept = "The model it starts from has this input; a fine-tune keeps it."
+    has = {k: bool(shape and shape.get(k)) for k in ("key_context", "bar_context")}
+    m6.checkbox("Key input", key="tr_key_context", disabled=has["key_context"],
+                help=kept if has["key_context"] else
+                "Also tell the network the key in force at each character (read from the K: lines), so it need "
+                "not remember it to end a tune on its final.")
+    m6.checkbox("Bar input", key="tr_bar_context", disabled=has["bar_context"],
+                help=kept if has["bar_context"] else
+                "Also tell the network which bar of the part each character stands in (counted from the bar "
+                "lines; a repeat or double bar starts a part), so it need not count bars to end a part.")
     t1, t2, t3, t4, t5, t6 = st.columns(6)
     t1.number_input("Batch", 1, 4096, key="tr_batch_size")
     t2.number_input("Window", 8, 4096, key="tr_seq_len", help="Characters per training window (seq_len).")
@@ -117,6 +165,7 @@ with st.expander("New training run", expanded=MANAGER and not any(r.active for r
                          help=f"A folder under {md_escape(str(run_folder.runs_root()))}")
     if st.button("Start training", type="primary", icon=":material/play_arrow:", key="tr_start",
                  disabled=not MANAGER) and can_manage():
+        from musicrnn.model.checkpoint import resolve
         from musicrnn.training.config import configs_from_preset
 
         ss = st.session_state
@@ -129,12 +178,16 @@ with st.expander("New training run", expanded=MANAGER and not any(r.active for r
                 raise ValueError("choose the training data")
             if source not in MUSIC21_PARTS and not Path(source).expanduser().exists():
                 raise MusicRNNError(f"{source}: no such file or folder")
+            if init != NEW:
+                get_model(init)  # a model that cannot be read is named here, not in a failed run
             if (folder / run_folder.STATUS).exists():
                 raise MusicRNNError(f"{folder} already holds a run; pick another name (or resume it below)")
             model_cfg, cfg = configs_from_preset(
                 ss["tr_preset"], {f: ss[f"tr_{f}"] for f in MODEL_FIELDS},
                 {**{f: ss[f"tr_{f}"] for f in TRAIN_FIELDS}, "max_steps": int(ss["tr_max_steps"]) or None,
-                 "data": source, "out": str(folder), "device": device})
+                 "data": source, "out": str(folder), "device": device,
+                 "init": str(resolve(None if init == "default" else init)) if init != NEW else None,
+                 "train_only": ss["tr_train_only"] if init != NEW else "all"})
             registry.start(model_cfg, cfg)
             st.session_state["tr_watch"] = str(folder.resolve())
             st.toast(f"Training started in {md_escape(str(folder))}", icon=":material/play_arrow:")
@@ -193,8 +246,10 @@ def run_header(folder: Path | None) -> str | None:
         return None
     h1, h2 = st.columns([3, 1], vertical_alignment="center")
     h1.markdown(f"#### {md_escape(info.name)} &nbsp; {STATUS_BADGE.get(info.status, md_escape(info.status))}")
+    start = info.config.get("init") if isinstance(info.config, dict) else None
+    tuned = f" · fine-tuned from {md_escape(str(start))}" if start else ""
     h1.caption(f"{md_escape(info.device or '?')} · {info.parameters or 0:,} parameters · data "
-               f"{md_escape(info.data or '?')} · {md_escape(str(info.folder))}")
+               f"{md_escape(info.data or '?')}{tuned} · {md_escape(str(info.folder))}")
     if info.active and can_manage():
         if h2.button("Stop", icon=":material/stop:", key="tr_stop", width="stretch",
                      help="Ends the run after the current step; best.pt and last.pt are kept.") and can_manage():

@@ -35,9 +35,7 @@ def tune_style(abc: str) -> Style:
         return Style(0, None, None, False)
     k, scan = scanned
     body = lines[k + 1:]
-    bars = [b for b in scan.closed if b.onsets]
-    if scan.onsets:  # a last bar with no bar line after it
-        bars.append(None)
+    bars = scan.note_bars()
     inner = [b for b in bars[1:-1] if b is not None and b.meter]
     running = [_is_running(b.onsets, b.meter, b.unit) for b in inner]
     ends = is_final(lines[k][2:], scan.last_note)

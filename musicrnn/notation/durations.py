@@ -123,6 +123,10 @@ class BarScanner:
             yield m, self.acc
             self.apply(m)
 
+    def note_bars(self) -> list[ClosedBar | None]:
+        """The bars that hold notes, in order; an open last bar with notes (no bar line after it) as None."""
+        return [b for b in self.closed if b.onsets] + ([None] if self.onsets else [])
+
     def fork(self) -> BarScanner:
         """A copy of the running state, without the closed bars: to try text on, or to go back to."""
         other = BarScanner(self.unit, self.meter)

@@ -24,7 +24,7 @@ def note_bars(abc: str) -> tuple[str, int] | None:
     if scanned is None:
         return None
     k, scan = scanned
-    return "\n".join(lines[k + 1:]), sum(1 for b in scan.closed if b.onsets) + bool(scan.onsets)
+    return "\n".join(lines[k + 1:]), len(scan.note_bars())
 
 
 def tune_is_two_part(abc: str) -> bool:

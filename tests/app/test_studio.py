@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import pytest
 
+from app_support.steering import steering_note
 from musicrnn.generation.endings import TILT_REDRAWS
 from tests.helpers.app import GOOD_TUNE, edit_tune, kinds, new_app, playable, player_files, players, texts, tune_text
 
@@ -208,3 +209,6 @@ def test_bars_are_kept_to_the_meter_by_default_and_the_toggle_reaches_the_sample
         assert result["settings"]["strict_bars"] is strict
         breaks = [c["bar_breaks"] for c in result["candidates"]]
         assert all(b >= 0 for b in breaks) and (strict or not any(breaks))
+        shown = result["candidates"][0]  # the open tab says what the steering did to its tune
+        note = steering_note(shown["bar_breaks"], shown["redrawn"], shown["put_off"])
+        assert (note is not None) is strict and (not strict or note in texts(at))

@@ -152,3 +152,36 @@ def test_interrupted_run_is_listed_and_resumes(app_env, music_run):
     assert training_jobs().wait(folder, timeout=120)
     at.run()
     assert at.dataframe[0].value["status"].tolist() == ["finished"]
+
+
+def test_a_run_can_fine_tune_a_trained_model_in_its_shape(with_model, app_env, small_abc_corpus):
+    at = new_app("train")
+    assert at.selectbox(key="tr_init").value == "new" and at.selectbox(key="tr_train_only").disabled
+    at.button_group(key="tr_preset").set_value("tiny").run()
+    at.number_input(key="tr_hidden_size").set_value(48).run()
+    at.selectbox(key="tr_init").set_value(str(with_model)).run()
+    assert not at.exception, at.exception
+    shape = json.loads((with_model / "run.json").read_text())["model"]
+    # the form shows the shape the fine-tune keeps, and does not let it be changed
+    assert at.number_input(key="tr_hidden_size").value == shape["hidden_size"]
+    assert at.number_input(key="tr_hidden_size").disabled and not at.selectbox(key="tr_train_only").disabled
+    assert at.number_input(key="tr_lr").value <= 3e-4  # a preset's rate would undo what the model learnt
+    at.selectbox(key="tr_train_only").set_value("head")
+    at.selectbox(key="tr_source").set_value("other").run()
+    at.text_input(key="tr_source_path").set_value(str(small_abc_corpus))
+    at.number_input(key="tr_max_steps").set_value(4)
+    at.text_input(key="tr_name").set_value("tuned")
+    at.button(key="tr_start").click().run()
+    assert not at.exception, at.exception
+    folder = app_env["runs"] / "tuned"
+    assert training_jobs().wait(folder, timeout=120)
+    run = json.loads((folder / "run.json").read_text())
+    assert run["status"] == "finished", run.get("error")
+    assert run["config"]["init"] == str(with_model / "best.pt") and run["config"]["train_only"] == "head"
+    assert run["model"]["hidden_size"] == shape["hidden_size"] != 48
+    at.run()
+    assert f"fine-tuned from {with_model / 'best.pt'}" in texts(at).replace("\\", "")
+    # back to a new network: the preset's shape returns
+    at.selectbox(key="tr_init").set_value("new").run()
+    assert at.number_input(key="tr_hidden_size").value == 64 and not at.number_input(key="tr_hidden_size").disabled
+    assert at.number_input(key="tr_lr").value == 3e-3
