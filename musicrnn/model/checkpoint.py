@@ -83,6 +83,18 @@ def load_checkpoint(path, map_location="cpu") -> dict:
     return ckpt
 
 
+#: Weights up to which a config's shapes are read from a model built on the CPU (milliseconds for the shipped
+#: model). Above it they are read from one on the meta device, which allocates nothing but, on first use,
+#: imports torch's compiler (2 to 6 s): a cost the app's first page would otherwise pay.
+CPU_CHECK_WEIGHTS = 32_000_000
+
+
+def weight_bound(cfg: ModelConfig) -> int:
+    """At least as many weights as a model of `cfg` has (4 gates, context embeddings of at most 64 rows)."""
+    e, h = cfg.embedding_dim, cfg.hidden_size
+    return (cfg.vocab_size + 64) * e + cfg.layers * 4 * h * (max(e, h) + h + 2) + (h + 1) * cfg.vocab_size
+
+
 def _checked_config(p: Path, ckpt: dict) -> dict:
     vocab = ckpt["vocab"]
     if not (isinstance(vocab, list) and vocab and vocab[0] == EOS and all(isinstance(t, str) for t in vocab)):
@@ -98,8 +110,11 @@ def _checked_config(p: Path, ckpt: dict) -> dict:
     if cfg.vocab_size != len(vocab):
         raise CheckpointError(f"{p}: its config has vocab_size {cfg.vocab_size}, its vocabulary "
                               f"{len(vocab)} characters")
-    with torch.device("meta"):  # the shapes the config needs, without allocating them
+    if weight_bound(cfg) <= CPU_CHECK_WEIGHTS:
         wanted = {k: tuple(v.shape) for k, v in CharRNN(cfg, vocab).state_dict().items()}
+    else:  # the shapes a big config needs, without allocating them
+        with torch.device("meta"):
+            wanted = {k: tuple(v.shape) for k, v in CharRNN(cfg, vocab).state_dict().items()}
     state = ckpt["state_dict"]
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise CheckpointError(f"{p}: its weights are not a dict of tensors")
