@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import streamlit as st
 
-from app_support.models import get_model
+from app_support.models import get_model, model_path
 from app_support.shaded_text import BITS_SCALE
 from musicrnn.errors import CheckpointError, MusicRNNError
 from musicrnn.inspection import DESCRIPTIONS, FEATURES, CellStats, Reading, Unit, note_bits, note_spans
@@ -76,9 +76,7 @@ def digest(text: str) -> str:
 
 def model_file(value: str) -> tuple[str, float]:
     """(path, mtime) of the picked model's checkpoint: a run's best.pt changes while it trains."""
-    from musicrnn.model.checkpoint import resolve
-
-    p = resolve(None if value == "default" else value)
+    p = model_path(value)
     try:
         return str(p), p.stat().st_mtime
     except OSError as e:

@@ -42,11 +42,16 @@ def _load_model(path: str, mtime: float):
     return model, vocab, ckpt
 
 
-def get_model(value: str):
-    """(model, vocab, checkpoint dict) for a picker value; reloads when the file changes."""
+def model_path(value: str):
+    """The checkpoint file of a picker value (`default`: the shipped model; else a run folder or file)."""
     from musicrnn.model.checkpoint import resolve
 
-    p = resolve(None if value == "default" else value)
+    return resolve(None if value == "default" else value)
+
+
+def get_model(value: str):
+    """(model, vocab, checkpoint dict) for a picker value; reloads when the file changes."""
+    p = model_path(value)
     try:
         mtime = p.stat().st_mtime
     except OSError as e:

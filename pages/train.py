@@ -14,7 +14,7 @@ from app_support.charts import accuracy_curve, loss_curve
 from app_support.data_folders import known_sources
 from app_support.live import head, shown_sample
 from app_support.live_panel import live_view
-from app_support.models import get_model, model_choices, use_model
+from app_support.models import get_model, model_choices, model_path, use_model
 from app_support.navigation import PAGE_FILES
 from app_support.player import player
 from app_support.resources import device_info, training_jobs
@@ -165,7 +165,6 @@ with st.expander("New training run", expanded=MANAGER and not any(r.active for r
                          help=f"A folder under {md_escape(str(run_folder.runs_root()))}")
     if st.button("Start training", type="primary", icon=":material/play_arrow:", key="tr_start",
                  disabled=not MANAGER) and can_manage():
-        from musicrnn.model.checkpoint import resolve
         from musicrnn.training.config import configs_from_preset
 
         ss = st.session_state
@@ -178,7 +177,7 @@ with st.expander("New training run", expanded=MANAGER and not any(r.active for r
                 raise ValueError("choose the training data")
             if source not in MUSIC21_PARTS and not Path(source).expanduser().exists():
                 raise MusicRNNError(f"{source}: no such file or folder")
-            if init != NEW:
+            if tuning:
                 get_model(init)  # a model that cannot be read is named here, not in a failed run
             if (folder / run_folder.STATUS).exists():
                 raise MusicRNNError(f"{folder} already holds a run; pick another name (or resume it below)")
@@ -186,8 +185,8 @@ with st.expander("New training run", expanded=MANAGER and not any(r.active for r
                 ss["tr_preset"], {f: ss[f"tr_{f}"] for f in MODEL_FIELDS},
                 {**{f: ss[f"tr_{f}"] for f in TRAIN_FIELDS}, "max_steps": int(ss["tr_max_steps"]) or None,
                  "data": source, "out": str(folder), "device": device,
-                 "init": str(resolve(None if init == "default" else init)) if init != NEW else None,
-                 "train_only": ss["tr_train_only"] if init != NEW else "all"})
+                 "init": str(model_path(init)) if tuning else None,
+                 "train_only": ss["tr_train_only"] if tuning else "all"})
             registry.start(model_cfg, cfg)
             st.session_state["tr_watch"] = str(folder.resolve())
             st.toast(f"Training started in {md_escape(str(folder))}", icon=":material/play_arrow:")

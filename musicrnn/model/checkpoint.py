@@ -15,7 +15,7 @@ import torch
 from musicrnn.data.vocab import EOS, Vocab
 from musicrnn.errors import CheckpointError, MusicRNNError
 from musicrnn.files import atomic_write
-from musicrnn.model.network import CharRNN, ModelConfig
+from musicrnn.model.network import BAR_INPUTS, KEY_INPUTS, CharRNN, ModelConfig
 from musicrnn.records import shown
 
 FORMAT = "musicrnn-checkpoint"
@@ -90,9 +90,10 @@ CPU_CHECK_WEIGHTS = 32_000_000
 
 
 def weight_bound(cfg: ModelConfig) -> int:
-    """At least as many weights as a model of `cfg` has (4 gates, context embeddings of at most 64 rows)."""
+    """At least as many weights as a model of `cfg` has (4 gates, every context input's embedding)."""
     e, h = cfg.embedding_dim, cfg.hidden_size
-    return (cfg.vocab_size + 64) * e + cfg.layers * 4 * h * (max(e, h) + h + 2) + (h + 1) * cfg.vocab_size
+    context = sum(size for _, size in (KEY_INPUTS | BAR_INPUTS).values())
+    return (cfg.vocab_size + context) * e + cfg.layers * 4 * h * (max(e, h) + h + 2) + (h + 1) * cfg.vocab_size
 
 
 def _checked_config(p: Path, ckpt: dict) -> dict:
