@@ -23,6 +23,7 @@ from app_support.text import md_escape, show_error
 from musicrnn.data.sources import MUSIC21_PARTS
 from musicrnn.errors import MusicRNNError
 from musicrnn.training import run_folder
+from musicrnn.training.config import FINE_TUNE_LR, configs_from_preset
 
 STATUS_BADGE = {"running": ":blue-badge[:material/play_arrow: running]",
                 "finished": ":green-badge[:material/check: finished]",
@@ -37,12 +38,9 @@ TRAIN_FIELDS = ("batch_size", "seq_len", "lr", "epochs", "patience", "max_steps"
 WINDOWS = {"random": "random windows", "tunes": "whole tunes"}
 NEW = "new"  # the "Start from" choice of a network with fresh weights
 TRAIN_ONLY = {"all": "every layer", "head": "output layer only"}
-FINE_TUNE_LR = 3e-4  # the shipped model's own fine-tunes used 1.5e-4 to 4e-4; a preset's rate would spoil it
 
 
 def preset_values(preset: str) -> dict:
-    from musicrnn.training.config import configs_from_preset
-
     m, t = configs_from_preset(preset)
     vals = {f: getattr(m, f) for f in MODEL_FIELDS} | {f: getattr(t, f) for f in TRAIN_FIELDS}
     vals["max_steps"] = vals["max_steps"] or 0
@@ -77,7 +75,34 @@ def apply_start() -> None:
     for k in MODEL_FIELDS:
         if k in shape:
             ss[f"tr_{k}"] = shape[k]
-    ss["tr_lr"] = min(preset["lr"], FINE_TUNE_LR)
+    ss["tr_lr"] = min(preset["lr"], FINE_TUNE_LR)  # a preset's rate for a new network would spoil it
+
+
+def take_request(asked: dict, sources: dict) -> None:
+    """Fill the form for a run another page asked for: {"source": data, "init": a model to start from}."""
+    ss = st.session_state
+    if asked["source"] in sources:
+        ss["tr_source"] = asked["source"]
+    else:
+        ss["tr_source"], ss["tr_source_path"] = "other", asked["source"]
+    ss["tr_init"] = asked["init"]
+    ss["tr_asked"] = asked
+    apply_start()
+
+
+def request_note(sources: dict) -> None:
+    """Say what the form was filled in for, while it still asks for that."""
+    ss = st.session_state
+    asked = ss.get("tr_asked")
+    if not asked:
+        return
+    source = ss.get("tr_source_path", "").strip() if ss.get("tr_source") == "other" else ss.get("tr_source")
+    if source != asked["source"] or ss.get("tr_init") != asked["init"]:
+        ss.pop("tr_asked")
+        return
+    st.info(f"Fine-tuning {md_escape(model_choices().get(asked['init'], asked['init']))} on "
+            f"{md_escape(sources.get(asked['source'], asked['source']))}: name the run if you like, and start.",
+            icon=":material/tune:")
 
 
 registry = training_jobs()
@@ -91,11 +116,15 @@ if "tr_preset" not in st.session_state:
     apply_preset()
 
 MANAGER = can_manage()
-with st.expander("New training run", expanded=MANAGER and not any(r.active for r in run_folder.list_runs()),
-                 icon=":material/add:"):
+sources = known_sources()
+asked = st.session_state.pop("pending_train", None)  # "Fine-tune … on these tunes" on the Dataset page
+if asked:
+    take_request(asked, sources)
+with st.expander("New training run", icon=":material/add:",
+                 expanded=MANAGER and (bool(asked) or not any(r.active for r in run_folder.list_runs()))):
     if not MANAGER:
         managed_note("Starting a training run")
-    sources = known_sources()
+    request_note(sources)
     c1, c2 = st.columns([2, 1])
     source = c1.selectbox("Training data", list(sources) + ["other"],
                           format_func=lambda s: sources.get(s, "Another folder or file…"), key="tr_source")
@@ -165,8 +194,6 @@ with st.expander("New training run", expanded=MANAGER and not any(r.active for r
                          help=f"A folder under {md_escape(str(run_folder.runs_root()))}")
     if st.button("Start training", type="primary", icon=":material/play_arrow:", key="tr_start",
                  disabled=not MANAGER) and can_manage():
-        from musicrnn.training.config import configs_from_preset
-
         ss = st.session_state
         ss.pop("tr_start_error", None)
         folder = run_folder.runs_root() / (name.strip() or run_folder.new_run_name())
@@ -188,6 +215,7 @@ with st.expander("New training run", expanded=MANAGER and not any(r.active for r
                  "init": str(model_path(init)) if tuning else None,
                  "train_only": ss["tr_train_only"] if tuning else "all"})
             registry.start(model_cfg, cfg)
+            ss.pop("tr_asked", None)
             st.session_state["tr_watch"] = str(folder.resolve())
             st.toast(f"Training started in {md_escape(str(folder))}", icon=":material/play_arrow:")
         except (MusicRNNError, ValueError) as e:

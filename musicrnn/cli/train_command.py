@@ -127,6 +127,8 @@ def cmd_train(args) -> int:
     else:
         if summary["status"] == "stopped":
             print(f"resume with: python -m musicrnn train --out {cfg.out} --resume", file=sys.stderr)
+        best = "step 0: the model it started from, which no step improved" if summary["best_step"] == 0 \
+            else f"step {summary['best_step']}"
         print(f"{summary['status']} after {summary['step']} steps: best val bpc {summary['best_val_bpc']:.3f} "
-              f"(step {summary['best_step']}); checkpoint {cfg.out}/best.pt", file=sys.stderr)
+              f"({best}); checkpoint {cfg.out}/best.pt", file=sys.stderr)
     return 0

@@ -13,16 +13,38 @@ from musicrnn.errors import CorpusError
 from musicrnn.notation.fields import header_value
 
 _RHYTHM_LINE = re.compile(r"^R:.*\n", re.M)
+#: A corpus split by hash keeps at least this many validation tunes (at most a fifth of it): 5 % of the 24
+#: tunes a musician uploads to fine-tune on is one tune, too few to tell a better model from a worse one.
+MIN_VAL_TUNES = 5
 
 
-def is_validation(tune: str, val_fraction: float) -> bool:
-    """Deterministic split by content: the same tune lands on the same side whatever the order or source.
+def split_rank(tune: str) -> tuple[int, int]:
+    """Where a tune's content hash puts it: the first number below `val_fraction * 10_000` is validation.
 
     The rhythm line does not count: cleaning learned to keep `R:` after models were trained, and a tune must
     not move between the splits because of it (its tunes are still each on the side they were)."""
     h = int.from_bytes(hashlib.blake2b(_RHYTHM_LINE.sub("", tune, count=1).encode(), digest_size=8).digest(),
                        "big")
-    return (h % 10_000) < val_fraction * 10_000
+    return h % 10_000, h
+
+
+def is_validation(tune: str, val_fraction: float) -> bool:
+    """Deterministic split by content: the same tune lands on the same side whatever the order or source."""
+    return split_rank(tune)[0] < val_fraction * 10_000
+
+
+def hash_split(tunes: list[str], val_fraction: float) -> tuple[list[str], list[str]]:
+    """(train, validation) by content hash, in the tunes' order; when that leaves fewer than MIN_VAL_TUNES
+    (or a fifth of a small corpus) for validation, the training tunes whose hash comes nearest move over, so
+    the split still depends on the tunes alone, not on their order."""
+    train = [t for t in tunes if not is_validation(t, val_fraction)]
+    val = [t for t in tunes if is_validation(t, val_fraction)]
+    short = min(MIN_VAL_TUNES, len(tunes) // 5) - len(val)
+    if short > 0:
+        moved = set(sorted(train, key=lambda t: (split_rank(t), t))[:short])
+        val = [t for t in tunes if t in moved or t in val]
+        train = [t for t in train if t not in moved]
+    return train, val
 
 
 @dataclass
@@ -84,12 +106,27 @@ def clean_corpus(raw: RawCorpus, val_fraction: float = 0.05, keep_optional: bool
         split = "source"
     else:
         tunes, _ = clean_tunes(raw.train, keep_optional, report)
-        train, val = [], []
-        for t in tunes:
-            (val if is_validation(t, val_fraction) else train).append(t)
+        train, val = hash_split(tunes, val_fraction)
         split = f"hash:{val_fraction}"
     if not train and not val:
         where = ", ".join(raw.files[:3]) + (" …" if len(raw.files) > 3 else "")
         raise CorpusError(f"{raw.source}: no tunes found after cleaning "
                           f"(read {report.tunes_in} from {where or 'nothing'})")
     return Corpus(raw.source, source_fingerprint(raw), train, val, report, split)
+
+
+def merge_type_tables(*tables: dict) -> dict:
+    """Tune-type tables (`tune_type_table`) added together: the tunes of each type summed, its meter and unit
+    length from the table with the most tunes of it, most common type first."""
+    rows: dict[str, dict] = {}
+    for table in tables:
+        for name, row in (table or {}).items():
+            if not isinstance(row, dict) or not isinstance(row.get("tunes"), int):
+                continue
+            have = rows.get(name)
+            if have is None or row["tunes"] > have["tunes"]:
+                rows[name] = {**row, "tunes": row["tunes"] + (have["tunes"] if have else 0)}
+            else:
+                have["tunes"] += row["tunes"]
+    return dict(sorted(rows.items(), key=lambda kv: -kv[1]["tunes"]))
+

@@ -24,8 +24,9 @@ from musicrnn.records import COUNT, OBJECT, TEXT, Kind, problems
 #: Files of one cached stream: the two splits' token ids and what they hold (vocabulary, dtype, lengths).
 TRAIN_FILE, VAL_FILE, META_FILE = "train.bin", "val.bin", "meta.json"
 #: 2: bar lines made to agree with line ends (data/barlines.py); 3: tunes whose bars disagree with their meter
-#: dropped; 4: the rhythm field kept as a tune type (`R:reel`). A new version makes every stream be rebuilt.
-CACHE_VERSION = 4
+#: dropped; 4: the rhythm field kept as a tune type (`R:reel`); 5: a small corpus keeps MIN_VAL_TUNES
+#: validation tunes (data/split.py). A new version makes every stream be rebuilt.
+CACHE_VERSION = 5
 META_SCHEMA = {"vocab": Kind("a list", (list,), optional=False), "dtype": TEXT.required(),
                "train_len": COUNT.required(), "val_len": COUNT.required(), "description": OBJECT.required()}
 

@@ -20,6 +20,14 @@ PRESETS: dict[str, tuple[dict, dict]] = {
 }
 
 
+#: A fine-tune's learning rate at most, where it names none of its own: the shipped model's fine-tunes used
+#: 1.5e-4 to 4e-4, while a preset's rate for a new network (2e-3 to 4e-3) undoes the pre-training in a few
+#: dozen steps on a musician's handful of tunes.
+FINE_TUNE_LR = 3e-4
+#: Warm-up and validation interval are at most this share of a run, so that a short run (a fine-tune on a few
+#: tunes is a few dozen steps) still warms up, and is validated, and its best step kept, along the way.
+SHORT_RUN_SHARE = 0.1
+
 RESUMABLE = ("max_steps", "epochs", "patience", "device", "tensorboard", "eval_every", "log_every")
 
 
@@ -97,18 +105,28 @@ def configs_from_preset(preset: str | None, model_overrides: dict | None = None,
     if preset is not None and preset not in PRESETS:
         raise ValueError(f"unknown preset {preset!r}; choose from {', '.join(PRESETS)}")
     m, t = PRESETS.get(preset, ({}, {}))
+    given = {k: v for k, v in (train_overrides or {}).items() if v is not None}
     m = {**m, **{k: v for k, v in (model_overrides or {}).items() if v is not None}}
-    t = {**t, **{k: v for k, v in (train_overrides or {}).items() if v is not None}}
+    t = {**t, **given}
+    if t.get("init") and "lr" not in given:
+        t["lr"] = min(t.get("lr", TrainConfig.lr), FINE_TUNE_LR)
     return ModelConfig(**m), TrainConfig(**t)
+
+
+def eval_interval(cfg: TrainConfig, total_steps: int) -> int:
+    """Steps between validations: `eval_every`, or a tenth of a shorter run."""
+    return max(1, min(cfg.eval_every, int(total_steps * SHORT_RUN_SHARE)))
 
 
 
 def lr_factor(step: int, cfg: TrainConfig, total_steps: int) -> float:
-    """Linear warm-up, then cosine decay to `min_lr_ratio` (or flat for the plateau/constant schedules)."""
-    if step < cfg.warmup_steps:
-        return (step + 1) / cfg.warmup_steps
+    """Linear warm-up (`warmup_steps`, or a tenth of a shorter run), then cosine decay to `min_lr_ratio` (or
+    flat for the plateau/constant schedules)."""
+    warmup = min(cfg.warmup_steps, int(total_steps * SHORT_RUN_SHARE))
+    if step < warmup:
+        return (step + 1) / warmup
     if cfg.schedule != "cosine":
         return 1.0
-    progress = min(1.0, (step - cfg.warmup_steps) / max(1, total_steps - cfg.warmup_steps))
+    progress = min(1.0, (step - warmup) / max(1, total_steps - warmup))
     return cfg.min_lr_ratio + (1 - cfg.min_lr_ratio) * 0.5 * (1 + math.cos(math.pi * progress))
 

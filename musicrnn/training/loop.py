@@ -30,9 +30,10 @@ from musicrnn.generation.scoring import LN2, score_stream, score_tunes
 from musicrnn.inspection.surprise import read_tune
 from musicrnn.model.checkpoint import atomic_save, load_checkpoint, make_checkpoint
 from musicrnn.model.device import autocast, device_label
-from musicrnn.model.network import CONTEXT_WEIGHTS, CharRNN, ModelConfig, widen_vocab
+from musicrnn.model.network import CONTEXT_WEIGHTS, CharRNN, ModelConfig
 from musicrnn.training import distributed
-from musicrnn.training.config import RESUMABLE, TrainConfig, lr_factor
+from musicrnn.training.config import RESUMABLE, TrainConfig, eval_interval, lr_factor
+from musicrnn.training.fine_tune import fine_tune_description, init_checkpoint, started_from
 from musicrnn.training.run_folder import (
     BEST_FILE,
     LAST_FILE,
@@ -84,22 +85,6 @@ def _set_rng_state(st: dict, gen: torch.Generator) -> None:
         v, internal, g = json.loads(st["python"])
         random.setstate((v, tuple(internal), g))
 
-
-
-def _init_checkpoint(path: str, vocab) -> dict:
-    """The checkpoint a run starts from (`--init`), its vocabulary widened to every character of the data too:
-    the data may hold characters the model does not know (the `j` of `R:jig`), which it then learns
-    (`widen_vocab`), and may lack some it knows (a fine-tune on fewer tunes), which it keeps."""
-    try:
-        ckpt = load_checkpoint(path)
-    except CheckpointError as e:
-        raise TrainingError(f"cannot start from {path}: {e}") from None
-    tokens = [ckpt["vocab"][0]] + sorted(set(ckpt["vocab"][1:]) | set(vocab.tokens[1:]))
-    if tokens != ckpt["vocab"]:
-        ckpt["state_dict"] = widen_vocab(ckpt["state_dict"], ckpt["vocab"], tokens)
-        ckpt["model_config"] = {**ckpt["model_config"], "vocab_size": len(tokens)}
-        ckpt["vocab"] = tokens
-    return ckpt
 
 
 def strip_tune(data: Prepared, max_chars: int = STRIP_CHARS) -> str | None:
@@ -168,12 +153,25 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
         data = data.recoded(resume_ckpt["vocab"])
     init_ckpt = None
     if cfg.init and resume_ckpt is None:
-        init_ckpt = _init_checkpoint(cfg.init, data.vocab)
+        init_ckpt = init_checkpoint(cfg.init, data.vocab)
         data = data.recoded(init_ckpt["vocab"])  # a fine-tune keeps every character the model knows
         init_cfg = init_ckpt["model_config"]
         model_cfg = ModelConfig.from_dict({**init_cfg, "dropout": model_cfg.dropout,
                                            **{k: getattr(model_cfg, k) or init_cfg.get(k, False)
                                               for k in ("key_context", "bar_context")}})
+    # a fine-tune knows the tune types of the model it started from, and keeps its fitted endings until
+    # `calibrate` fits its own
+    start, inherited = None, {}
+    if init_ckpt is not None:
+        start = started_from(cfg.init, init_ckpt)
+        if isinstance(init_ckpt.get("endings"), dict):
+            inherited["endings"] = {k: {**v, "fitted_for": v.get("fitted_for", cfg.init)}
+                                    for k, v in init_ckpt["endings"].items() if isinstance(v, dict)}
+    elif resume_ckpt is not None:
+        start = (resume_ckpt.get("data") or {}).get("started_from")
+        if isinstance(resume_ckpt.get("endings"), dict):
+            inherited["endings"] = resume_ckpt["endings"]
+    description = fine_tune_description(data.description, start)
     vocab = data.vocab
     model_cfg.vocab_size = len(vocab)
     if cfg.windows == "random" and len(data.train) < cfg.seq_len + 2:
@@ -206,6 +204,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
         raise TrainingError(str(e)) from None
     steps_per_epoch = batches.steps_per_epoch
     total_steps = cfg.max_steps if cfg.max_steps else max(1, int(cfg.epochs * steps_per_epoch))
+    every = eval_interval(cfg, total_steps)
     st = {"step": 0, "best_val": float("inf"), "bad_evals": 0, "plateau_scale": 1.0, "best_step": None,
           "elapsed_s": 0.0}
     if init_ckpt is not None:
@@ -242,7 +241,7 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
         log.update(status="running", pid=os.getpid(), host=socket.gethostname(), started=time.time(),
                    device=device_label(device), world_size=world, step=st["step"], total_steps=total_steps,
                    steps_per_epoch=steps_per_epoch, config=cfg.to_dict(), model=model_cfg.to_dict(),
-                   parameters=raw_model.num_parameters(), data=data.description, error=None,
+                   parameters=raw_model.num_parameters(), data=description, error=None,
                    best_val_loss=None if math.isinf(st["best_val"]) else st["best_val"])
 
     val_tunes = None
@@ -258,8 +257,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
         if kind == "last":
             extra = {"optimizer": opt.state_dict(), "trainer": {**st, "batches": batches.state_dict()},
                      "rng": _rng_state(gen)}
-        return make_checkpoint(raw_model, model_cfg, vocab, metrics=metrics, data=data.description,
-                               train_config=cfg.to_dict(), **extra)
+        return make_checkpoint(raw_model, model_cfg, vocab, metrics=metrics, data=description,
+                               train_config=cfg.to_dict(), **inherited, **extra)
 
     def validate() -> dict:
         if val_tunes is not None:
@@ -269,12 +268,45 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
                            max_chars=cfg.eval_chars)
         return {"val_loss": res["loss"], "val_bpc": res["bpc"], "val_accuracy": res["accuracy"]}
 
+    def validation_point(step: int, train_loss: float | None) -> bool:
+        """Validate, keep the checkpoints, log a sample and the surprise strip; True to stop early."""
+        nonlocal last_val
+        st["elapsed_s"] = time.perf_counter() - run_start
+        last_val = validate()
+        improved = last_val["val_loss"] < st["best_val"] - 1e-4
+        if improved:
+            st.update(best_val=last_val["val_loss"], bad_evals=0, best_step=step)
+        else:
+            st["bad_evals"] += 1
+            if cfg.schedule == "plateau":
+                st["plateau_scale"] *= 0.5
+        metrics = {"step": step, "epoch": step / steps_per_epoch, **last_val, "elapsed_s": st["elapsed_s"]}
+        if train_loss is not None:
+            metrics["train_loss"] = train_loss
+        log.event({"kind": "val", "step": step, "epoch": step / steps_per_epoch, **last_val,
+                   "best_val_loss": st["best_val"]})
+        if improved:
+            atomic_save(checkpoint("best", metrics), out / BEST_FILE)
+        atomic_save(checkpoint("last", metrics), out / LAST_FILE)
+        s = sample(raw_model, vocab, 1, prime="X:1\n", seed=cfg.seed, max_chars=cfg.sample_chars)[0]
+        log.event({"kind": "sample", "step": step, "abc": s.text, "ended": s.ended, "seed": cfg.seed,
+                   "temperature": 1.0}, file=SAMPLES)
+        if strip:  # one forward pass of a short tune: less than sampling the tune above costs
+            bits = read_tune(raw_model, vocab, strip, distributions=False).bits
+            log.event({"kind": "surprise", "step": step, "text": strip,
+                       "bits": [round(b, 3) for b in bits.tolist()]}, file=SURPRISE)
+        log.update(step=step, best_val_loss=st["best_val"], best_step=st["best_step"])
+        return cfg.patience > 0 and st["bad_evals"] >= cfg.patience
+
     status, error, last_val = "finished", None, {}
     acc_loss, acc_correct, acc_count, t_window = 0.0, 0, 0, time.perf_counter()
     run_start = time.perf_counter() - st["elapsed_s"]
     step_times: list[float] = []
     state = None
     try:
+        if init_ckpt is not None and st["step"] == 0 and is_main:
+            # the model it starts from is the first best.pt: a fine-tune that only overfits leaves it as it was
+            validation_point(0, None)
         model.train()
         while st["step"] < total_steps:
             step = st["step"]
@@ -324,34 +356,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
                     log.event(ev)
                     log.update(force=False, step=step)
                 acc_loss, acc_correct, acc_count, t_window = 0.0, 0, 0, time.perf_counter()
-            if step % cfg.eval_every == 0 or step == total_steps or stop_now:
-                st["elapsed_s"] = time.perf_counter() - run_start
-                stop_early = False
-                if is_main:
-                    last_val = validate()
-                    improved = last_val["val_loss"] < st["best_val"] - 1e-4
-                    if improved:
-                        st.update(best_val=last_val["val_loss"], bad_evals=0, best_step=step)
-                    else:
-                        st["bad_evals"] += 1
-                        if cfg.schedule == "plateau":
-                            st["plateau_scale"] *= 0.5
-                    metrics = {"step": step, "epoch": step / steps_per_epoch, **last_val,
-                               "train_loss": loss.item(), "elapsed_s": st["elapsed_s"]}
-                    log.event({"kind": "val", "step": step, "epoch": step / steps_per_epoch, **last_val,
-                               "best_val_loss": st["best_val"]})
-                    if improved:
-                        atomic_save(checkpoint("best", metrics), out / BEST_FILE)
-                    atomic_save(checkpoint("last", metrics), out / LAST_FILE)
-                    s = sample(raw_model, vocab, 1, prime="X:1\n", seed=cfg.seed, max_chars=cfg.sample_chars)[0]
-                    log.event({"kind": "sample", "step": step, "abc": s.text, "ended": s.ended, "seed": cfg.seed,
-                               "temperature": 1.0}, file=SAMPLES)
-                    if strip:  # one forward pass of a short tune: less than sampling the tune above costs
-                        bits = read_tune(raw_model, vocab, strip, distributions=False).bits
-                        log.event({"kind": "surprise", "step": step, "text": strip,
-                                   "bits": [round(b, 3) for b in bits.tolist()]}, file=SURPRISE)
-                    log.update(step=step, best_val_loss=st["best_val"], best_step=st["best_step"])
-                    stop_early = cfg.patience > 0 and st["bad_evals"] >= cfg.patience
+            if step % every == 0 or step == total_steps or stop_now:
+                stop_early = is_main and validation_point(step, loss.item())
                 if distributed.any_across(stop_early, world, device):
                     status = "early_stopped"
                     break

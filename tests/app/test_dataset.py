@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -89,3 +90,37 @@ def test_download_failure_is_an_error(app_env, monkeypatch):
     assert not at.exception
     assert any("Download failed" in e.value for e in at.error)
     assert at.metric  # statistics still shown
+
+
+def test_an_upload_is_one_click_from_fine_tuning_the_shipped_model(app_env, music_run, oneills_abc, tmp_path,
+                                                                    monkeypatch):
+    import musicrnn.model.checkpoint
+    from app_support.resources import training_jobs
+
+    shipped = tmp_path / "shipped"
+    shipped.mkdir()
+    shutil.copy(music_run / "best.pt", shipped / "model.pt")
+    monkeypatch.setattr(musicrnn.model.checkpoint, "DEFAULT_DIR", shipped)
+    at = new_app("dataset")
+    assert "ds_fine_tune" not in [b.key for b in at.button]  # not offered for the bundled tunes the model learnt from
+    at.file_uploader(key="ds_upload").set_value(("mine.abc", oneills_abc.read_bytes(), "text/plain")).run()
+    src = at.selectbox(key="ds_source").value
+    at.button(key="ds_fine_tune").click().run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["Train"]
+    at.switch_page("pages/train.py").run()  # AppTest runs its own page again unless told: stay on this one
+    # the form is filled in: these tunes, from the shipped model, in its shape and at a fine-tune's rate
+    assert at.selectbox(key="tr_source").value == src and at.selectbox(key="tr_init").value == "default"
+    assert "Fine-tuning Shipped model on Uploaded: mine" in texts(at).replace("\\", "")
+    assert at.number_input(key="tr_hidden_size").value == 64 and at.number_input(key="tr_hidden_size").disabled
+    assert at.number_input(key="tr_lr").value == 3e-4
+    at.number_input(key="tr_max_steps").set_value(3)
+    at.text_input(key="tr_name").set_value("mine")
+    at.button(key="tr_start").click().run()
+    assert not at.exception and not at.error, (at.exception, [e.value for e in at.error])
+    folder = app_env["runs"] / "mine"
+    assert training_jobs().wait(folder, timeout=120)
+    run = json.loads((folder / "run.json").read_text())
+    assert run["status"] == "finished", run.get("error")
+    assert run["config"]["init"] == str(shipped / "model.pt") and run["data"]["source"] == src
+    assert run["data"]["started_from"]["checkpoint"] == str(shipped / "model.pt")

@@ -1,0 +1,42 @@
+"""A run that starts from a trained model (`init`): the checkpoint it starts from, widened to the data's
+characters, and what the fine-tuned model inherits from it: the tune types it knows and its fitted endings."""
+from __future__ import annotations
+
+from musicrnn.data.split import merge_type_tables
+from musicrnn.errors import CheckpointError, TrainingError
+from musicrnn.model.checkpoint import load_checkpoint
+from musicrnn.model.network import widen_vocab
+
+
+def init_checkpoint(path: str, vocab) -> dict:
+    """The checkpoint a run starts from (`--init`), its vocabulary widened to every character of the data too:
+    the data may hold characters the model does not know (the `j` of `R:jig`), which it then learns
+    (`widen_vocab`), and may lack some it knows (a fine-tune on fewer tunes), which it keeps."""
+    try:
+        ckpt = load_checkpoint(path)
+    except CheckpointError as e:
+        raise TrainingError(f"cannot start from {path}: {e}") from None
+    tokens = [ckpt["vocab"][0]] + sorted(set(ckpt["vocab"][1:]) | set(vocab.tokens[1:]))
+    if tokens != ckpt["vocab"]:
+        ckpt["state_dict"] = widen_vocab(ckpt["state_dict"], ckpt["vocab"], tokens)
+        ckpt["model_config"] = {**ckpt["model_config"], "vocab_size": len(tokens)}
+        ckpt["vocab"] = tokens
+    return ckpt
+
+
+def started_from(path: str, ckpt: dict) -> dict:
+    """What a fine-tune records of the model it starts from: its file, its corpus, and the tune types it had
+    learned (its own and those it inherited), which a fine-tune on untyped tunes still knows."""
+    data = ckpt.get("data") if isinstance(ckpt.get("data"), dict) else {}
+    return {"checkpoint": str(path), "source": data.get("source"), "train_tunes": data.get("train_tunes"),
+            "tune_types": data.get("tune_types") or {}}
+
+
+def fine_tune_description(description: dict, start: dict | None) -> dict:
+    """The data description of a fine-tune's checkpoints: its own data's, with the types the model it started
+    from knew added in (so the studio still offers them) and `started_from`; `description` itself without a
+    start."""
+    if not isinstance(start, dict):
+        return description
+    return {**description, "tune_types": merge_type_tables(description.get("tune_types"), start.get("tune_types")),
+            "started_from": start}
