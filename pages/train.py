@@ -24,6 +24,7 @@ from musicrnn.data.sources import MUSIC21_PARTS
 from musicrnn.errors import MusicRNNError
 from musicrnn.training import run_folder
 from musicrnn.training.config import FINE_TUNE_LR, configs_from_preset
+from musicrnn.training.fine_tune import start_windows
 
 STATUS_BADGE = {"running": ":blue-badge[:material/play_arrow: running]",
                 "finished": ":green-badge[:material/check: finished]",
@@ -45,6 +46,7 @@ def preset_values(preset: str) -> dict:
     vals = {f: getattr(m, f) for f in MODEL_FIELDS} | {f: getattr(t, f) for f in TRAIN_FIELDS}
     vals["max_steps"] = vals["max_steps"] or 0
     vals["epochs"] = float(vals["epochs"])
+    vals["windows"] = vals["windows"] or "random"
     return vals
 
 
@@ -54,28 +56,30 @@ def apply_preset() -> None:
     apply_start()
 
 
-def start_shape(value: str) -> dict | None:
-    """The model settings of the model a run would start from (None: a new network, or one that cannot be
-    read, which the start then names)."""
+def start_checkpoint(value: str) -> dict | None:
+    """The checkpoint a run would start from (None: a new network, or one that cannot be read, which the start
+    then names)."""
     try:
-        return get_model(value)[2]["model_config"]
+        return get_model(value)[2]
     except MusicRNNError:
         return None
 
 
 def apply_start() -> None:
-    """A fine-tune keeps its model's shape: show it in the model fields, which are then not to be changed."""
+    """A fine-tune keeps its model's shape, shown in the model fields, which are then not to be changed, and
+    reads the tunes as that model was trained to."""
     ss = st.session_state
-    shape = start_shape(ss["tr_init"]) if ss.get("tr_init", NEW) != NEW else None
+    start = start_checkpoint(ss["tr_init"]) if ss.get("tr_init", NEW) != NEW else None
     preset = preset_values(ss["tr_preset"])
-    if shape is None:
-        for k in (*MODEL_FIELDS, "lr"):
+    if start is None:
+        for k in (*MODEL_FIELDS, "lr", "windows"):
             ss[f"tr_{k}"] = preset[k]
         return
     for k in MODEL_FIELDS:
-        if k in shape:
-            ss[f"tr_{k}"] = shape[k]
+        if k in start["model_config"]:
+            ss[f"tr_{k}"] = start["model_config"][k]
     ss["tr_lr"] = min(preset["lr"], FINE_TUNE_LR)  # a preset's rate for a new network would spoil it
+    ss["tr_windows"] = start_windows(start)
 
 
 def take_request(asked: dict, sources: dict) -> None:
@@ -155,7 +159,8 @@ with st.expander("New training run", icon=":material/add:",
     m3.number_input("Hidden", 8, 4096, key="tr_hidden_size", step=64, disabled=tuning, help=fixed)
     m4.number_input("Layers", 1, 6, key="tr_layers", disabled=tuning, help=fixed)
     m5.number_input("Dropout", 0.0, 0.9, key="tr_dropout", step=0.05, format="%.2f")
-    shape = start_shape(init) if tuning else None
+    start = start_checkpoint(init) if tuning else None
+    shape = start["model_config"] if start else None
     kept = "The model it starts from has this input; a fine-tune keeps it."
     has = {k: bool(shape and shape.get(k)) for k in ("key_context", "bar_context")}
     m6.checkbox("Key input", key="tr_key_context", disabled=has["key_context"],
@@ -180,7 +185,8 @@ with st.expander("New training run", icon=":material/add:",
                           format_func=lambda d: f"auto: {dev_label}" if d == "auto" else d)
     d3.selectbox("Windows", list(WINDOWS), key="tr_windows", format_func=WINDOWS.get,
                  help="random: windows anywhere in the joined tunes. whole tunes: each tune read from its start "
-                      "(long ones in Window-sized chunks, the state carried), as the studio samples them.")
+                      "(long ones in Window-sized chunks, the state carried), as the studio samples them. A "
+                      "fine-tune reads them as the model it starts from was trained to.")
     d4.number_input("Key copies", 0, 11, key="tr_augment_keys",
                     help="Copies of each training tune transposed into other keys (0: none). The validation "
                          "tunes stay as written.")

@@ -55,7 +55,9 @@ class TrainConfig(Settings):
     sample_chars: int = 400  # length cap of the tune sampled at each validation
     tensorboard: bool = False
     init: str | None = None  # start from this checkpoint's weights (fine-tuning); fresh optimizer and schedule
-    windows: str = "random"  # "random" windows of the stream, or whole "tunes" from their start (batches.py)
+    # "random" windows of the stream, or whole "tunes" from their start (batches.py); None: as the model a
+    # fine-tune starts from was trained (the shipped model: whole tunes), else random
+    windows: str | None = None
     augment_keys: int = 0  # transposed copies of each training tune, 0 to 11 (data/transpose.py)
     # The context inputs' learning rate over `lr`: they start at zero in a fine-tune, and at the base rate
     # AdamW moves them too little to matter within one (a norm of 0.03 after 700 steps, the characters' ~8).
@@ -95,7 +97,7 @@ class TrainConfig(Settings):
             raise OptionError(f"schedule {self.schedule!r}: must be cosine, plateau or constant")
         if self.train_only not in ("all", "head"):
             raise OptionError(f"train_only {self.train_only!r}: must be all or head")
-        if self.windows not in ("random", "tunes"):
+        if self.windows not in (None, "random", "tunes"):
             raise OptionError(f"windows {self.windows!r}: must be random or tunes")
 
 

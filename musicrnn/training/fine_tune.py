@@ -24,6 +24,14 @@ def init_checkpoint(path: str, vocab) -> dict:
     return ckpt
 
 
+def start_windows(ckpt: dict | None) -> str:
+    """How a run reads its tunes when told nothing: as the model it starts from was trained to read them (a
+    model trained on whole tunes, fine-tuned on random windows, gets better at windows and worse at the whole
+    tunes it samples), else random windows."""
+    windows = ((ckpt or {}).get("train_config") or {}).get("windows")
+    return windows if windows in ("random", "tunes") else "random"
+
+
 def started_from(path: str, ckpt: dict) -> dict:
     """What a fine-tune records of the model it starts from: its file, its corpus, and the tune types it had
     learned (its own and those it inherited), which a fine-tune on untyped tunes still knows."""

@@ -4,6 +4,7 @@ under torchrun. Everything it writes goes to the run folder (`run_folder.py`), w
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -33,7 +34,7 @@ from musicrnn.model.device import autocast, device_label
 from musicrnn.model.network import CONTEXT_WEIGHTS, CharRNN, ModelConfig
 from musicrnn.training import distributed
 from musicrnn.training.config import RESUMABLE, TrainConfig, eval_interval, lr_factor
-from musicrnn.training.fine_tune import fine_tune_description, init_checkpoint, started_from
+from musicrnn.training.fine_tune import fine_tune_description, init_checkpoint, start_windows, started_from
 from musicrnn.training.run_folder import (
     BEST_FILE,
     LAST_FILE,
@@ -159,6 +160,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
         model_cfg = ModelConfig.from_dict({**init_cfg, "dropout": model_cfg.dropout,
                                            **{k: getattr(model_cfg, k) or init_cfg.get(k, False)
                                               for k in ("key_context", "bar_context")}})
+    if cfg.windows is None:
+        cfg = dataclasses.replace(cfg, windows=start_windows(init_ckpt))
     # a fine-tune knows the tune types of the model it started from, and keeps its fitted endings until
     # `calibrate` fits its own
     start, inherited = None, {}

@@ -12,6 +12,7 @@ import torch
 from musicrnn.data.split import MIN_VAL_TUNES, hash_split, is_validation, load_corpus, merge_type_tables
 from musicrnn.model.checkpoint import atomic_save, load_checkpoint
 from musicrnn.training.config import FINE_TUNE_LR, TrainConfig, configs_from_preset, eval_interval, lr_factor
+from musicrnn.training.fine_tune import start_windows
 from musicrnn.training.loop import train
 
 
@@ -56,6 +57,12 @@ def test_a_fine_tune_takes_a_fine_tunes_learning_rate_unless_told_otherwise():
     assert configs_from_preset(None, {}, {"init": "x", "lr": None})[1].lr == FINE_TUNE_LR
 
 
+def test_a_run_told_nothing_reads_tunes_as_its_start_was_trained_to():
+    assert start_windows({"train_config": {"windows": "tunes"}}) == "tunes"
+    assert start_windows({"train_config": {"windows": "sideways"}}) == start_windows(None) == "random"
+    assert TrainConfig().windows is None and TrainConfig(windows="tunes").windows == "tunes"
+
+
 def test_a_short_run_warms_up_and_is_validated_along_the_way():
     cfg = TrainConfig(warmup_steps=100, eval_every=200)
     assert eval_interval(cfg, 60) == 6 and eval_interval(cfg, 5) == 1 and eval_interval(cfg, 10_000) == 200
@@ -63,10 +70,12 @@ def test_a_short_run_warms_up_and_is_validated_along_the_way():
     assert lr_factor(50, cfg, 10_000) == pytest.approx(0.51)  # a long run keeps its 100 warm-up steps
 
 
-def typed_start(tiny_run, tmp_path):
-    """The tiny model as if it had been trained on typed tunes and calibrated: a start with types and endings."""
+def typed_start(tiny_run, tmp_path, windows="random"):
+    """The tiny model as if it had been trained on typed tunes (in `windows`) and calibrated: a start with types
+    and endings."""
     ckpt = load_checkpoint(tiny_run / "best.pt")
     ckpt.pop("path")
+    ckpt["train_config"] = {**ckpt["train_config"], "windows": windows}
     ckpt["data"] = {**ckpt["data"], "tune_types": {"reel": {"tunes": 650, "meter": "4/4", "unit": "1/8"}}}
     ckpt["endings"] = {"reel": {"keep": 0.28, "form_keep": 0.2, "target": 0.66}}
     atomic_save(ckpt, tmp_path / "start.pt")
@@ -98,7 +107,7 @@ def test_a_fine_tune_on_untyped_tunes_still_knows_the_types_and_endings_it_start
     from musicrnn.generation.endings import fitted_keeps
     from musicrnn.generation.prime import known_types
 
-    start, _ = typed_start(tiny_run, tmp_path)
+    start, _ = typed_start(tiny_run, tmp_path, windows="tunes")
     mine = few_tunes(tmp_path / "mine.abc", oneills_abc, 30)  # O'Neill's tunes have no R: field
     m, t = configs_from_preset("tiny", {}, dict(data=str(mine), out=str(tmp_path / "ft"), max_steps=4,
                                                 init=str(start)))
@@ -110,6 +119,7 @@ def test_a_fine_tune_on_untyped_tunes_still_knows_the_types_and_endings_it_start
     assert fitted_keeps(tuned) == {"reel": 0.28} and tuned["endings"]["reel"]["fitted_for"] == str(start)
     status = json.loads((tmp_path / "ft" / "run.json").read_text())
     assert status["data"]["started_from"]["source"] == tuned["data"]["started_from"]["source"]
+    assert status["config"]["windows"] == "tunes"  # told nothing, it reads the tunes as its start was trained to
     # ...and so does the same run resumed for more steps
     m, t = configs_from_preset("tiny", {}, dict(out=str(tmp_path / "ft")))
     train(m, t, resume=True, resume_overrides={"max_steps": 8})
