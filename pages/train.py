@@ -283,6 +283,12 @@ def run_header(folder: Path | None) -> str | None:
     tuned = f" · fine-tuned from {md_escape(str(start))}" if start else ""
     h1.caption(f"{md_escape(info.device or '?')} · {info.parameters or 0:,} parameters · data "
                f"{md_escape(info.data or '?')}{tuned} · {md_escape(str(info.folder))}")
+    if start and info.has_best and not info.active:
+        kept = ("No step did better on validation than the model it started from, so its best.pt is that model. "
+                if info.best_step == 0 else "")
+        h1.caption(f"{kept}It knows the tune types of the model it started from and ends tunes with that "
+                   "model's fitted endings; python -m musicrnn calibrate --checkpoint "
+                   f"{md_escape(str(info.folder))} fits its own.")
     if info.active and can_manage():
         if h2.button("Stop", icon=":material/stop:", key="tr_stop", width="stretch",
                      help="Ends the run after the current step; best.pt and last.pt are kept.") and can_manage():

@@ -173,6 +173,7 @@ class RunInfo:
     started: float | None = None
     updated: float | None = None
     best_val_loss: float | None = None
+    best_step: int | None = None
     parameters: int | None = None
     data: str | None = None
     error: str | None = None
@@ -234,7 +235,8 @@ def run_info(folder: str | os.PathLike) -> RunInfo | None:
     return RunInfo(
         folder=folder, status=effective_status(st, folder), step=st.get("step") or 0,
         total_steps=st.get("total_steps"), device=st.get("device"), started=st.get("started"),
-        updated=st.get("updated"), best_val_loss=st.get("best_val_loss"), parameters=st.get("parameters"),
+        updated=st.get("updated"), best_val_loss=st.get("best_val_loss"), best_step=st.get("best_step"),
+        parameters=st.get("parameters"),
         data=source if isinstance(source, str) else None, error=st.get("error"), config=st.get("config") or {},
         model=st.get("model") or {}, **has)
 

@@ -181,6 +181,7 @@ def test_a_run_can_fine_tune_a_trained_model_in_its_shape(with_model, app_env, s
     assert run["model"]["hidden_size"] == shape["hidden_size"] != 48
     at.run()
     assert f"fine-tuned from {with_model / 'best.pt'}" in texts(at).replace("\\", "")
+    assert f"calibrate --checkpoint {folder} fits its own" in texts(at).replace("\\", "")
     # back to a new network: the preset's shape returns
     at.selectbox(key="tr_init").set_value("new").run()
     assert at.number_input(key="tr_hidden_size").value == 64 and not at.number_input(key="tr_hidden_size").disabled

@@ -21,7 +21,8 @@ def test_stream_joins_tunes_with_eos():
     assert [t.tolist() for t in split_stream(s)] == [[v.index["a"], v.index["b"], 0], [v.index["c"], 0]]
 
 
-def test_prepare_caches_by_content(tmp_path, oneills_abc):
+def test_prepare_caches_by_content(tmp_path, oneills_abc, monkeypatch):
+    monkeypatch.setenv("MUSICRNN_CACHE", str(tmp_path / "cache"))  # other tests train on these tunes too
     src = tmp_path / "tunes.abc"
     src.write_bytes(oneills_abc.read_bytes())
     first = prepare(src)
