@@ -7,16 +7,20 @@ from musicrnn.errors import CheckpointError, MusicRNNError
 from musicrnn.training.run_folder import list_runs
 
 
-def model_choices() -> dict[str, str]:
-    """Models the studio can use: the shipped one (when present), then trained runs with a best.pt."""
+def has_shipped_model() -> bool:
+    """Whether checkpoints/default holds a model (a file check; nothing is loaded)."""
     from musicrnn.model.checkpoint import resolve
 
-    out: dict[str, str] = {}
     try:
         resolve(None)
-        out["default"] = "Shipped model"
+        return True
     except CheckpointError:
-        pass
+        return False
+
+
+def model_choices() -> dict[str, str]:
+    """Models the studio can use: the shipped one (when present), then trained runs with a best.pt."""
+    out: dict[str, str] = {"default": "Shipped model"} if has_shipped_model() else {}
     # finished runs first (newest first), then runs still training: a new session gets a settled model
     for r in sorted(list_runs(), key=lambda r: r.active):
         if r.has_best:

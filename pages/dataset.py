@@ -10,7 +10,7 @@ import streamlit as st
 from app_support import charts
 from app_support.access import can_manage, managed_note
 from app_support.data_folders import irishman_dir, known_sources, uploads_dir
-from app_support.models import model_choices
+from app_support.models import has_shipped_model
 from app_support.navigation import PAGE_FILES
 from app_support.text import md_escape, show_error
 from app_support.tune_view import tune_view
@@ -156,7 +156,7 @@ cols[3].metric("Kept by cleaning", f"{clean['tunes_kept'] / max(1, clean['tunes_
                help=f"{clean['tunes_kept']:,} of {clean['tunes_in']:,} tunes read")
 with st.expander("What cleaning dropped and changed"):
     st.json(clean, expanded=True)
-if src not in MUSIC21_PARTS and "default" in model_choices():
+if src not in MUSIC21_PARTS and has_shipped_model():  # a file check: this page reruns on every slider move
     if not can_manage():
         managed_note("Fine-tuning")
     elif st.button("Fine-tune the shipped model on these tunes", key="ds_fine_tune", icon=":material/tune:",

@@ -23,7 +23,7 @@ from app_support.text import md_escape, show_error
 from musicrnn.data.sources import MUSIC21_PARTS
 from musicrnn.errors import MusicRNNError
 from musicrnn.training import run_folder
-from musicrnn.training.config import FINE_TUNE_LR, configs_from_preset
+from musicrnn.training.config import configs_from_preset, fine_tune_lr
 from musicrnn.training.fine_tune import start_windows
 
 STATUS_BADGE = {"running": ":blue-badge[:material/play_arrow: running]",
@@ -78,7 +78,7 @@ def apply_start() -> None:
     for k in MODEL_FIELDS:
         if k in start["model_config"]:
             ss[f"tr_{k}"] = start["model_config"][k]
-    ss["tr_lr"] = min(preset["lr"], FINE_TUNE_LR)  # a preset's rate for a new network would spoil it
+    ss["tr_lr"] = fine_tune_lr(preset["lr"])  # a preset's rate for a new network would spoil it
     ss["tr_windows"] = start_windows(start)
 
 

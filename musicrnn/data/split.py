@@ -37,8 +37,9 @@ def hash_split(tunes: list[str], val_fraction: float) -> tuple[list[str], list[s
     """(train, validation) by content hash, in the tunes' order; when that leaves fewer than MIN_VAL_TUNES
     (or a fifth of a small corpus) for validation, the training tunes whose hash comes nearest move over, so
     the split still depends on the tunes alone, not on their order."""
-    train = [t for t in tunes if not is_validation(t, val_fraction)]
-    val = [t for t in tunes if is_validation(t, val_fraction)]
+    on_val = [is_validation(t, val_fraction) for t in tunes]
+    train = [t for t, v in zip(tunes, on_val) if not v]
+    val = [t for t, v in zip(tunes, on_val) if v]
     short = min(MIN_VAL_TUNES, len(tunes) // 5) - len(val)
     if short > 0:
         moved = set(sorted(train, key=lambda t: (split_rank(t), t))[:short])

@@ -111,8 +111,13 @@ def configs_from_preset(preset: str | None, model_overrides: dict | None = None,
     m = {**m, **{k: v for k, v in (model_overrides or {}).items() if v is not None}}
     t = {**t, **given}
     if t.get("init") and "lr" not in given:
-        t["lr"] = min(t.get("lr", TrainConfig.lr), FINE_TUNE_LR)
+        t["lr"] = fine_tune_lr(t.get("lr", TrainConfig.lr))
     return ModelConfig(**m), TrainConfig(**t)
+
+
+def fine_tune_lr(lr: float) -> float:
+    """A fine-tune's learning rate for a preset's `lr`: FINE_TUNE_LR, or the preset's own if lower."""
+    return min(lr, FINE_TUNE_LR)
 
 
 def eval_interval(cfg: TrainConfig, total_steps: int) -> int:

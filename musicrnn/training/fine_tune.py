@@ -40,6 +40,22 @@ def started_from(path: str, ckpt: dict) -> dict:
             "tune_types": data.get("tune_types") or {}}
 
 
+def inheritance(init: str | None, init_ckpt: dict | None, resume_ckpt: dict | None) -> tuple[dict | None, dict]:
+    """(`started_from`, checkpoint fields) a run inherits: from the model a fine-tune starts from, its record
+    and its fitted endings, each row marked `fitted_for` that model (until `calibrate` fits its own); from the
+    last.pt a run resumes, what that run had inherited; (None, {}) for a new network."""
+    if init_ckpt is not None:
+        endings = init_ckpt.get("endings")
+        fields = {"endings": {k: {**v, "fitted_for": v.get("fitted_for", init)} for k, v in endings.items()
+                              if isinstance(v, dict)}} if isinstance(endings, dict) else {}
+        return started_from(init, init_ckpt), fields
+    if resume_ckpt is not None:
+        endings = resume_ckpt.get("endings")
+        return (resume_ckpt.get("data") or {}).get("started_from"), \
+            ({"endings": endings} if isinstance(endings, dict) else {})
+    return None, {}
+
+
 def fine_tune_description(description: dict, start: dict | None) -> dict:
     """The data description of a fine-tune's checkpoints: its own data's, with the types the model it started
     from knew added in (so the studio still offers them) and `started_from`; `description` itself without a

@@ -34,7 +34,7 @@ from musicrnn.model.device import autocast, device_label
 from musicrnn.model.network import CONTEXT_WEIGHTS, CharRNN, ModelConfig
 from musicrnn.training import distributed
 from musicrnn.training.config import RESUMABLE, TrainConfig, eval_interval, lr_factor
-from musicrnn.training.fine_tune import fine_tune_description, init_checkpoint, start_windows, started_from
+from musicrnn.training.fine_tune import fine_tune_description, inheritance, init_checkpoint, start_windows
 from musicrnn.training.run_folder import (
     BEST_FILE,
     LAST_FILE,
@@ -162,18 +162,8 @@ def train(model_cfg: ModelConfig, cfg: TrainConfig, *, callback: Callable[[dict]
                                               for k in ("key_context", "bar_context")}})
     if cfg.windows is None:
         cfg = dataclasses.replace(cfg, windows=start_windows(init_ckpt))
-    # a fine-tune knows the tune types of the model it started from, and keeps its fitted endings until
-    # `calibrate` fits its own
-    start, inherited = None, {}
-    if init_ckpt is not None:
-        start = started_from(cfg.init, init_ckpt)
-        if isinstance(init_ckpt.get("endings"), dict):
-            inherited["endings"] = {k: {**v, "fitted_for": v.get("fitted_for", cfg.init)}
-                                    for k, v in init_ckpt["endings"].items() if isinstance(v, dict)}
-    elif resume_ckpt is not None:
-        start = (resume_ckpt.get("data") or {}).get("started_from")
-        if isinstance(resume_ckpt.get("endings"), dict):
-            inherited["endings"] = resume_ckpt["endings"]
+    # a fine-tune knows the tune types of the model it started from, and keeps its fitted endings
+    start, inherited = inheritance(cfg.init, init_ckpt, resume_ckpt)
     description = fine_tune_description(data.description, start)
     vocab = data.vocab
     model_cfg.vocab_size = len(vocab)
