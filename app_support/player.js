@@ -125,7 +125,7 @@ export default function (component) {
 
 function makePlayer(host, setStateValue) {
   const v = build(host);
-  const st = { tl: null, key: null, revision: null, pythonAbc: null, loopOn: false, loopA: 0, loopB: 0,
+  const st = { tl: null, key: null, revision: null, pythonAbc: null, loopOn: false, loopA: 0, loopB: 0, loopChosen: false,
                shownNote: -1, shownBar: -1, raf: 0, timer: 0, inflight: 0, countingIn: false,
                marks: [], loopMarks: [], selectAnchor: null, options: {}, url: "", width: null };
   const self = { setStateValue, root: v.root };
@@ -225,7 +225,12 @@ function makePlayer(host, setStateValue) {
     const bars = st.tl ? st.tl.bars : [];
     for (const sel of [v.from, v.to]) {
       sel.textContent = "";
-      bars.forEach((b, i) => el("option", { value: String(i) }, sel, "bar " + b.label));
+      bars.forEach((b, i) => el("option", { value: String(i) }, sel, b.label === "0" ? "pickup" : "bar " + b.label));
+    }
+    if (!st.loopChosen) {
+      // until the player picks bars, a loop is the first phrase: four bars after any pickup, as tunes are learnt
+      st.loopA = bars.length > 1 && bars[0].label === "0" ? 1 : 0;
+      st.loopB = st.loopA + 3;
     }
     st.loopA = Math.min(st.loopA, Math.max(0, bars.length - 1));
     st.loopB = Math.min(Math.max(st.loopB, st.loopA), Math.max(0, bars.length - 1));
@@ -306,12 +311,12 @@ function makePlayer(host, setStateValue) {
 
   v.loop.addEventListener("click", () => { st.loopOn = !st.loopOn; lastUsed = self; drawLoop(); });
   v.from.addEventListener("change", () => {
-    st.loopA = Number(v.from.value);
+    st.loopA = Number(v.from.value); st.loopChosen = true;
     if (st.loopB < st.loopA) { st.loopB = st.loopA; v.to.value = v.from.value; }
     drawLoop();
   });
   v.to.addEventListener("change", () => {
-    st.loopB = Number(v.to.value);
+    st.loopB = Number(v.to.value); st.loopChosen = true;
     if (st.loopB < st.loopA) { st.loopA = st.loopB; v.from.value = v.to.value; }
     drawLoop();
   });
@@ -325,7 +330,7 @@ function makePlayer(host, setStateValue) {
     if (ev.shiftKey) {
       if (st.selectAnchor === null) { st.selectAnchor = bar; st.loopA = st.loopB = bar; }
       else { st.loopA = Math.min(st.selectAnchor, bar); st.loopB = Math.max(st.selectAnchor, bar); st.selectAnchor = null; }
-      st.loopOn = true; v.from.value = String(st.loopA); v.to.value = String(st.loopB); drawLoop();
+      st.loopOn = true; st.loopChosen = true; v.from.value = String(st.loopA); v.to.value = String(st.loopB); drawLoop();
       return;
     }
     const first = st.tl.events.find((e) => e[2] === note);

@@ -106,7 +106,7 @@ def tune_view(abc: str, key: str, *, playback: dict | None = None, ended: bool |
 def save_form(abc: str, key: str, settings: dict) -> None:
     from musicrnn.tunebook import Tunebook
 
-    c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+    c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
     title = c1.text_input("Title", key=f"{key}_title", placeholder="Untitled")
     if c2.button("Save to tunebook", key=f"{key}_save", icon=":material/bookmark_add:", width="stretch"):
         try:

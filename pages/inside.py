@@ -162,7 +162,7 @@ with left:
 
     # -------------------------------------------------------------------------------------- what comes next
     st.markdown("#### What comes next")
-    row = st.columns([4, 1, 1], vertical_alignment="bottom")
+    row = st.columns([2, 1, 1], vertical_alignment="bottom")
     pos = row[0].slider("Position in the tune", 0, n, key="in_pos",
                         help="The character the model is about to read: it has read the ones before it.")
     row[1].button("Back", icon=":material/chevron_left:", on_click=step, args=(-1,), key="in_back", disabled=pos <= 0,

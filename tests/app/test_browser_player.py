@@ -19,6 +19,8 @@ SIXTEEN = ("X:1\nT:Sixteen bars\nL:1/8\nM:4/4\nK:D\n"
 HOSTILE = ('X:1\nT:<img src=x onerror="window.__pwned=1">\nL:1/8\nM:4/4\nK:D\n'
            '"^<script>window.__pwned=2</script>"DEFG "<b>Am</b>"ABcd|efga bagf|]\n'
            'w:<svg/onload=window.__pwned=3> la la la\n')
+PICKUP = ("X:1\nT:Pickup\nL:1/8\nM:6/8\nK:D\nA|"
+          + "|".join(["ded dcd", "ece efg", "ded fgf", "edc d2A"] * 2) + ":|\n")
 BROKEN = "X:1\nT:Open\nL:1/8\nM:4/4\nK:D\n|:DEFG ABcd|efga bagf|edcB AGFE|D2F2 A4|\n"
 
 # The note the timeline puts at the audio's time, next to the one the page lights up, sampled `n` times.
@@ -46,7 +48,8 @@ def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("player")
     book = Tunebook(home / "tunebook.sqlite")
     ids = {name: book.add(abc, name) for name, abc in
-           (("Open", BROKEN), ("Hostile", HOSTILE), ("Repeats", REPEATS), ("Sixteen bars", SIXTEEN))}
+           (("Open", BROKEN), ("Hostile", HOSTILE), ("Repeats", REPEATS), ("Pickup", PICKUP),
+                            ("Sixteen bars", SIXTEEN))}
     with app_at(home) as url:
         yield {"url": url, "ids": ids, "home": home}
 
@@ -121,6 +124,19 @@ def test_repeats_and_endings_play_in_order(browser, server):
     # written notes: C D (0, 1), E F (2, 3: first ending), G A (4, 5: second ending)
     assert order == [0, 1, 2, 3, 0, 1, 4, 5], order
     page.close()
+
+
+CHOSEN = "(el) => el.options[el.selectedIndex].text"
+
+
+def test_the_loop_starts_as_the_first_phrase_and_names_the_pickup(browser, server):
+    for title, first in (("Pickup", "pickup"), ("Sixteen bars", "bar 1")):
+        page = open_tune(browser, server, title)
+        player = page.locator(PLAYER)
+        start, end = player.get_by_label("Loop from bar"), player.get_by_label("Loop to bar")
+        assert start.locator("option").first.inner_text() == first
+        assert (start.evaluate(CHOSEN), end.evaluate(CHOSEN)) == ("bar 1", "bar 4"), title
+        page.close()
 
 
 def test_loop_stays_in_its_bars_and_half_speed_keeps_the_pitch(browser, server):
