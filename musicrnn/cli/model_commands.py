@@ -7,6 +7,7 @@ import sys
 
 from musicrnn.cli.corpus_commands import DATA_HELP
 from musicrnn.cli.output import print_json, print_warning
+from musicrnn.errors import OptionError
 from musicrnn.generation.endings import DEFAULT_ENDINGS, ENDINGS
 from musicrnn.generation.options import (
     DEFAULT_STRICT_BARS,
@@ -38,6 +39,12 @@ def add_commands(sub) -> None:
     g.add_argument("--unit", default=None, help="unit note length, e.g. 1/8")
     g.add_argument("--key", default=None, help="e.g. D, Ador, Em")
     g.add_argument("--prime", default=None, help="ABC to continue (body, or a whole header starting X:)")
+    g.add_argument("--prime-file", default=None, metavar="FILE",
+                   help="instead of --prime: the first tune of this .abc file")
+    g.add_argument("--keep-bars", type=int, default=None, metavar="N",
+                   help="with a whole tune as --prime or --prime-file: keep its header and its bars up to bar N (a "
+                        "pickup is bar 0, as the score numbers them) and write the rest, e.g. 8 keeps a first "
+                        "part of eight bars and asks for a new second part")
     g.add_argument("--max-chars", type=int, default=1000, help=f"new characters per tune, 1 to {MAX_CHARS:,}")
     g.add_argument("--endings", choices=list(ENDINGS), default=DEFAULT_ENDINGS,
                    help="; ".join(f"{k}: {v}" for k, v in ENDINGS.items()) + f" (default {DEFAULT_ENDINGS}; with "
@@ -79,14 +86,14 @@ def add_commands(sub) -> None:
 
 
 def cmd_generate(args) -> int:
-    prime_text = args.prime or ""
+    prime_text = generate_prime_text(args)
     check_sampling(n=args.n, temperature=args.temperature, top_k=args.top_k, top_p=args.top_p,
                    max_chars=args.max_chars, prime=prime_text, seed=args.seed or 0,
                    final_redraws=args.final_redraws or 0)  # before the model loads
     import torch
 
     from musicrnn.generation.endings import ending_options
-    from musicrnn.generation.prime import build_prime, type_prime
+    from musicrnn.generation.prime import build_prime, prime_type, type_prime
     from musicrnn.generation.sampler import sample
     from musicrnn.model.checkpoint import load_model
     from musicrnn.model.device import pick_device
@@ -95,14 +102,14 @@ def cmd_generate(args) -> int:
     model, vocab, ckpt = load_model(args.checkpoint, device)
     if args.tune_type:
         prime = type_prime(args.tune_type, ckpt.get("data"), meter=args.meter, unit=args.unit, key=args.key,
-                           start=args.prime)
+                           start=prime_text or None)
     else:
-        prime = build_prime(meter=args.meter, unit=args.unit, key=args.key, start=args.prime)
+        prime = build_prime(meter=args.meter, unit=args.unit, key=args.key, start=prime_text or None)
     seed = args.seed if args.seed is not None else int(torch.randint(0, 2**31 - 1, (1,)).item())
     if args.final_redraws is not None:
         endings = {"final_redraws": args.final_redraws, "final_keep": 0.0}
-    else:
-        endings = ending_options(ckpt, args.tune_type, args.endings)
+    else:  # a whole tune given to go on from ends as tunes of its own type do
+        endings = ending_options(ckpt, args.tune_type or prime_type(prime), args.endings)
     tunes = sample(model, vocab, args.n, prime=prime, temperature=args.temperature, top_k=args.top_k,
                    top_p=args.top_p, seed=seed, max_chars=args.max_chars, strict_bars=args.strict_bars, **endings)
     if args.json:
@@ -116,6 +123,22 @@ def cmd_generate(args) -> int:
         print(f"% seed {seed}, temperature {args.temperature}", file=sys.stderr)
         print("\n\n".join(t.text.rstrip("\n") for t in tunes))
     return 0
+
+
+def generate_prime_text(args) -> str:
+    """The ABC `generate` continues, from --prime or --prime-file, cut after bar --keep-bars when asked."""
+    from musicrnn.files import read_text
+
+    if args.prime is not None and args.prime_file is not None:
+        raise OptionError("--prime and --prime-file: give one of them")
+    text = read_text(args.prime_file, OptionError) if args.prime_file is not None else args.prime or ""
+    if args.keep_bars is None:
+        return text
+    from musicrnn.generation.prime import kept_prime
+
+    if not text.lstrip().startswith("X:"):
+        raise OptionError("--keep-bars: needs a whole tune, starting with its X: line, as --prime or --prime-file")
+    return kept_prime(text, args.keep_bars)
 
 
 def cmd_evaluate(args) -> int:

@@ -53,3 +53,27 @@ def type_prime(tune_type: str, data: dict | None, *, meter: str | None = None, u
             f"this model knows {', '.join(types)}" if types else "this model was trained without tune types"))
     row = types[tune_type]
     return build_prime(meter or row["meter"], unit or row["unit"], key, start, tune_type)
+
+
+def kept_prime(abc: str, last: int) -> str:
+    """The prime that keeps a tune up to bar `last` (a pickup is bar 0) for the model to write the rest: its
+    first tune, cleaned as the corpus was (the header the model knows, its bar lines at line ends), then cut
+    after that bar (`notation/bar_numbers.keep_bars`). A tune cleaning would drop is kept as written."""
+    from musicrnn.data.clean import clean_tunes
+    from musicrnn.notation.bar_numbers import keep_bars
+    from musicrnn.notation.tunes import split_tunes
+
+    tunes = split_tunes(abc.replace("\r\n", "\n"))
+    if not tunes:
+        raise OptionError("no tune to keep bars of: the ABC is empty")
+    cleaned = clean_tunes(tunes[:1])[0]
+    return keep_bars(cleaned[0] if cleaned else tunes[0], last)
+
+
+def prime_type(prime: str) -> str | None:
+    """The tune type (`R:`) a prime's header asks for, if it names one the library knows."""
+    from musicrnn.notation.fields import header_value
+
+    head = prime.split("\nK:", 1)[0]
+    value = header_value(head, "R")
+    return value if value in TUNE_TYPES else None

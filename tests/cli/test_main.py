@@ -51,6 +51,45 @@ def test_generate_keeps_bars_to_the_meter_unless_told_not_to(capsys):
         assert not [b for b in bars if b.length is not None and b.meter is not None and b.length > b.meter]
 
 
+JIG = ("X:3\nT:A jig\nM:6/8\nL:1/8\nR:Jig\nK:D\nA|\"D\"ded dcd|ece efg|ded fgf|edc d2A:|\n"
+       "|:fed fed|fga agf|ded fgf|edc d2|]\n")
+
+
+def test_generate_keeps_a_first_part_and_writes_a_new_second(capsys, tmp_path):
+    from musicrnn.generation.endings import ending_options
+    from musicrnn.generation.prime import kept_prime
+    from musicrnn.model.checkpoint import load_checkpoint
+    from musicrnn.notation.bar_numbers import numbered_bars
+
+    tune = tmp_path / "jig.abc"
+    tune.write_text(JIG)
+    code, out, _ = run(capsys, "generate", "--prime-file", str(tune), "--keep-bars", "4", "-n", "4", "--seed", "5",
+                       "--max-chars", "300", "--json")
+    assert code == 0
+    kept = kept_prime(JIG, 4)
+    tunes = json.loads(out)
+    for t in tunes:
+        assert t["prime"] == kept and t["abc"].startswith(kept)
+        assert len(numbered_bars(t["abc"])) > 5  # it wrote on past the kept part
+    # the kept tune is a jig: it ends as the shipped model's jigs do
+    wanted = ending_options(load_checkpoint("checkpoints/default"), "jig")
+    assert tunes[0]["final_keep"] == wanted["final_keep"] and tunes[0]["form_keep"] == wanted["form_keep"]
+    assert len({t["abc"] for t in tunes}) == 4
+
+
+@pytest.mark.parametrize("argv, needle", [
+    (["--prime", "ABcd|", "--keep-bars", "1"], "needs a whole tune"),
+    (["--prime-file", "{tune}", "--keep-bars", "8"], "keep up to bar 7 at most"),
+    (["--prime-file", "{tune}", "--prime", "X:1"], "give one of them"),
+    (["--prime-file", "{tmp}/none.abc"], "none.abc: cannot read: no such file"),
+])
+def test_keeping_bars_says_what_is_wrong(capsys, tmp_path, argv, needle):
+    (tmp_path / "jig.abc").write_text(JIG)
+    argv = [a.replace("{tune}", str(tmp_path / "jig.abc")).replace("{tmp}", str(tmp_path)) for a in argv]
+    code, out, err = run(capsys, "generate", *argv)
+    assert code == 2 and out == "" and needle in err
+
+
 def test_generate_unknown_prime_char(capsys, tiny_run):
     code, out, err = run(capsys, "generate", "--checkpoint", str(tiny_run), "--prime", "G€A", "--json")
     assert code == 2 and out == "" and "'€'" in err and "Traceback" not in err
