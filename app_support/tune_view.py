@@ -1,5 +1,8 @@
-"""One tune on a page: validity badges, the player (score, cursor, audio, the ABC box, downloads), repair, save."""
+"""One tune on a page: validity badges, the player (score, cursor, audio, the ABC box, downloads), repair, save,
+and (in the studio) keeping its first bars while the model writes the rest."""
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import streamlit as st
 
@@ -114,3 +117,26 @@ def save_form(abc: str, key: str, settings: dict) -> None:
             st.success(f"Saved as tune {tid} in the tunebook.", icon=":material/check:")
         except MusicRNNError as e:
             show_error("Could not save", e)
+
+
+def keep_offer(abc: str, key: str, source: str, request: Callable[[dict], None], *, disabled: bool = False) -> None:
+    """**Keep bars up to** N and **Write the rest again**: `request` gets {"abc", "bar", "from": `source`} to
+    sample tunes that keep this one (as shown, edits included) up to bar N; N starts at the first part's end."""
+    from musicrnn.notation.bar_numbers import first_part_end, numbered_bars
+
+    default = first_part_end(abc)
+    if default is None:
+        return  # one bar or none: nothing to keep and go on from
+    bars = numbered_bars(abc)
+    low, high, state = bars[0].number, bars[-2].number, f"{key}_keep_bar"
+    if not low <= st.session_state.get(state, default) <= high:
+        st.session_state.pop(state, None)  # the tune was edited shorter since
+    st.session_state.setdefault(state, default)
+    c1, c2 = st.columns([2, 1], vertical_alignment="bottom")
+    c1.number_input("Keep bars up to", low, high, key=state,
+                    help="Keeps this tune (as it is in the box, your edits included) up to this bar, numbered as "
+                         "in the score (a pickup is bar 0), and asks the model for the rest with the settings on "
+                         "the left: a new second part for a first part you like.")
+    c2.button("Write the rest again", key=f"{key}_keep", icon=":material/edit_note:", width="stretch",
+              disabled=disabled, on_click=lambda: request({"abc": abc, "bar": int(st.session_state[state]),
+                                                           "from": source}))

@@ -9,7 +9,7 @@ from app_support.media import check_many
 from app_support.models import active_model, get_model
 from app_support.steering import steering_note
 from app_support.text import md_escape, show_error
-from app_support.tune_view import tune_view
+from app_support.tune_view import keep_offer, tune_view
 from musicrnn.data.tune_types import TUNE_TYPES
 from musicrnn.errors import MusicRNNError
 from musicrnn.generation.endings import DEFAULT_ENDINGS, ending_options
@@ -110,13 +110,18 @@ with left:
         if not st.session_state.get("studio_fixed_seed"):
             st.session_state["studio_seed"] = random.randrange(1, 1_000_000)  # short enough to read and type
 
+    def ask_keep(request: dict) -> None:
+        st.session_state["studio_keep_request"] = request
+        _draw_seed()
+
     generate = st.button("Generate", type="primary", icon=":material/auto_awesome:", disabled=value is None,
                          on_click=_draw_seed, key="studio_generate", width="stretch")
 
 playback = dict(instrument=instrument, tempo=float(tempo), transpose=int(transpose), swing=float(swing))
+keep = st.session_state.pop("studio_keep_request", None)  # "Write the rest again" under a candidate
 
-if generate and value is not None:
-    from musicrnn.generation.prime import build_prime, type_prime
+if (generate or keep) and value is not None:
+    from musicrnn.generation.prime import build_prime, kept_prime, prime_type, type_prime
     from musicrnn.generation.sampler import sample
 
     k = None if key_sig.startswith("any") else key_sig
@@ -126,12 +131,15 @@ if generate and value is not None:
     try:
         with right, st.spinner("Generating…"):
             model, vocab, ckpt = get_model(value)
-            settings |= ending_options(ckpt, tune_type if types else None, endings)
-            if types and tune_type != ANY:
+            if keep:  # the kept bars' own header says the type, meter and key
+                prime = kept_prime(keep["abc"], keep["bar"])
+                settings |= {"kept": {"bar": keep["bar"], "from": keep["from"]}, "tune_type": prime_type(prime)}
+            elif types and tune_type != ANY:
                 prime = type_prime(tune_type, ckpt.get("data"), key=k, start=start.strip() or None)
             else:
                 meter, unit = METERS.get(tune_type, (None, None))
                 prime = build_prime(meter, unit, k, start.strip() or None)
+            settings |= ending_options(ckpt, settings["tune_type"] if types else None, endings)
             import torch
 
             torch.set_num_threads(1)  # per thread: sampling one step at a time gains nothing from more
@@ -166,6 +174,9 @@ with right:
     else:
         cfg = result["settings"]
         tm = result.get("timing") or {}
+        if cfg.get("kept"):
+            st.caption(f"Bars up to {int(cfg['kept']['bar'])} kept from {md_escape(cfg['kept']['from'])}; the rest "
+                       "written anew.")
         st.caption(f"Seed **{cfg['seed']}** · temperature {cfg['temperature']} · {len(result['candidates'])} "
                    f"candidate(s), ranked by the music checks · model {md_escape(cfg['model'])} · written in "
                    f"{tm.get('sample_s', 0):.2f} s, checked in {tm.get('check_s', 0):.2f} s")
@@ -181,5 +192,8 @@ with right:
                 if note:
                     st.caption(":material/tune: " + note)
                 save = {**cfg, "candidate": c["index"] + 1}
-                tune_view(c["abc"], f"studio_{result['id']}_{c['index']}", playback=playback, ended=c["ended"],
-                          file_stem=f"musicrnn-seed{cfg['seed']}-{c['index'] + 1}", save_settings=save)
+                shown = tune_view(c["abc"], f"studio_{result['id']}_{c['index']}", playback=playback,
+                                  ended=c["ended"], file_stem=f"musicrnn-seed{cfg['seed']}-{c['index'] + 1}",
+                                  save_settings=save)
+                keep_offer(shown, f"studio_{result['id']}_{c['index']}", f"#{i + 1} of seed {cfg['seed']}",
+                           ask_keep, disabled=value is None)

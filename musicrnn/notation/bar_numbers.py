@@ -13,11 +13,12 @@ _MUSIC = frozenset(("note", "chord", "multirest"))
 
 @dataclass(frozen=True)
 class NumberedBar:
-    """One bar: its number, and the index in the tune's text just after the bar line that closes it (None for
-    a last bar written without one)."""
+    """One bar: its number, the index in the tune's text just after the bar line that closes it, and that bar
+    line (None and "" for a last bar written without one)."""
 
     number: int
     end: int | None
+    bar_line: str = ""
 
 
 def numbered_bars(abc: str) -> list[NumberedBar]:
@@ -41,7 +42,7 @@ def numbered_bars(abc: str) -> list[NumberedBar]:
                     short = scan.known and scan.meter is not None and scan.acc < scan.meter
                     if pickup is None:
                         pickup = short
-                    bars.append(NumberedBar(len(bars) + (0 if pickup else 1), offset + m.end()))
+                    bars.append(NumberedBar(len(bars) + (0 if pickup else 1), offset + m.end(), m.group(0)))
                     music = False
                 music = music or m.lastgroup in _MUSIC
                 scan.apply(m)
@@ -49,6 +50,18 @@ def numbered_bars(abc: str) -> list[NumberedBar]:
     if music:
         bars.append(NumberedBar(len(bars) + (0 if pickup else 1), None))
     return bars
+
+
+def first_part_end(abc: str) -> int | None:
+    """The number of the first part's last bar, where a musician would keep a tune to write a new second part:
+    the first bar closed by a repeat sign or a double bar line, else the eighth bar; None when no bar would be
+    left after it."""
+    bars = numbered_bars(abc)[:-1]
+    closing = [b for b in bars if ":" in b.bar_line or "||" in b.bar_line or "]" in b.bar_line]
+    if closing:
+        return closing[0].number
+    eighth = [b for b in bars if b.number == 8]
+    return eighth[0].number if eighth else (bars[-1].number if bars else None)
 
 
 def keep_bars(abc: str, last: int) -> str:

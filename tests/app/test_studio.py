@@ -212,3 +212,25 @@ def test_bars_are_kept_to_the_meter_by_default_and_the_toggle_reaches_the_sample
         shown = result["candidates"][0]  # the open tab says what the steering did to its tune
         note = steering_note(shown["bar_breaks"], shown["redrawn"], shown["put_off"])
         assert (note is not None) is strict and (not strict or note in texts(at))
+
+
+def test_write_the_rest_again_keeps_the_bars_as_edited_and_writes_on(with_model):
+    from musicrnn.generation.prime import kept_prime
+
+    at = new_app()
+    generate(at)
+    edit_tune(at, GOOD_TUNE)  # the musician's own first bars
+    keep_bar = next(w for w in at.number_input if w.key and w.key.endswith("_keep_bar"))
+    assert keep_bar.min == 0 and keep_bar.max == 7  # the pickup is bar 0; the last bar is left to write
+    keep_bar.set_value(4).run()
+    seed = at.session_state["studio_result"]["settings"]["seed"]
+    next(b for b in at.button if b.key and b.key.endswith("_keep")).click().run()
+    assert not at.exception, at.exception
+    result = at.session_state["studio_result"]
+    kept = kept_prime(GOOD_TUNE, 4)
+    assert kept.endswith("|:A|dfa afd|gfe fdB|AFA DFA|BAF EFA|")
+    assert result["settings"]["prime"] == kept
+    assert result["settings"]["kept"] == {"bar": 4, "from": f"#1 of seed {seed}"}
+    assert result["settings"]["seed"] != seed  # a new draw, as Generate makes
+    assert all(c["abc"].startswith(kept) and len(c["abc"]) > len(kept) for c in result["candidates"])
+    assert "Bars up to 4 kept from" in texts(at) and str(seed) in texts(at)

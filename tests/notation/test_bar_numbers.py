@@ -8,7 +8,7 @@ from musicrnn.data.clean import clean_tunes
 from musicrnn.errors import OptionError
 from musicrnn.generation.prime import kept_prime
 from musicrnn.music.score import notation_score_local
-from musicrnn.notation.bar_numbers import keep_bars, numbered_bars
+from musicrnn.notation.bar_numbers import first_part_end, keep_bars, numbered_bars
 from tests.helpers.music_data import oneills
 
 JIG = ("X:3\nT:A jig\nM:6/8\nL:1/8\nR:Jig\nK:D\nA|\"D\"ded dcd|ece efg|ded fgf|edc d2A:|\n"
@@ -41,6 +41,14 @@ def test_keeping_bars_cuts_after_the_bar_line_and_the_line_end():
     assert keep_bars(JIG, 2).endswith('A|"D"ded dcd|ece efg|')
     assert keep_bars(JIG, 4).endswith("edc d2A:|\n")  # the first part, its repeat and its line
     assert keep_bars(JIG, 4).startswith("X:3\nT:A jig\n")
+
+
+def test_the_first_part_ends_on_its_repeat_else_after_eight_bars():
+    assert first_part_end(JIG) == 4
+    written_out = "X:1\nL:1/8\nM:2/4\nK:C\n" + "CDEF|" * 16 + "\n"
+    assert first_part_end(written_out) == 8
+    assert first_part_end("X:1\nL:1/8\nM:2/4\nK:C\nCDEF|GABc|d4|]\n") == 2  # short: up to the last but one
+    assert first_part_end("X:1\nL:1/8\nM:2/4\nK:C\nCDEF|]\n") is None
 
 
 def test_the_prime_is_the_tune_cleaned_as_the_corpus_was():
