@@ -1,10 +1,10 @@
 """Studio: generate tunes, rank them by the music checks, audition, edit, download and save them."""
-import random
 import time
 import uuid
 
 import streamlit as st
 
+from app_support import studio_keep
 from app_support.media import check_many
 from app_support.models import active_model, get_model
 from app_support.steering import steering_note
@@ -106,19 +106,11 @@ with left:
         swing = st.slider("Swing", 0.0, 1.0, 0.0, 0.05, key="studio_swing",
                           help="Delays off-beat eighths; 1 is a triplet feel (hornpipes).")
 
-    def _draw_seed():
-        if not st.session_state.get("studio_fixed_seed"):
-            st.session_state["studio_seed"] = random.randrange(1, 1_000_000)  # short enough to read and type
-
-    def ask_keep(request: dict) -> None:
-        st.session_state["studio_keep_request"] = request
-        _draw_seed()
-
     generate = st.button("Generate", type="primary", icon=":material/auto_awesome:", disabled=value is None,
-                         on_click=_draw_seed, key="studio_generate", width="stretch")
+                         on_click=studio_keep.draw_seed, key="studio_generate", width="stretch")
 
 playback = dict(instrument=instrument, tempo=float(tempo), transpose=int(transpose), swing=float(swing))
-keep = st.session_state.pop("studio_keep_request", None)  # "Write the rest again" under a candidate
+keep = studio_keep.take()  # "Write the rest again" under a candidate, or from the tunebook
 
 if (generate or keep) and value is not None:
     from musicrnn.generation.prime import build_prime, kept_prime, prime_type, type_prime
@@ -196,4 +188,4 @@ with right:
                                   ended=c["ended"], file_stem=f"musicrnn-seed{cfg['seed']}-{c['index'] + 1}",
                                   save_settings=save)
                 keep_offer(shown, f"studio_{result['id']}_{c['index']}", f"#{i + 1} of seed {cfg['seed']}",
-                           ask_keep, disabled=value is None)
+                           studio_keep.ask, disabled=value is None)

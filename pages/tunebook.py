@@ -1,13 +1,22 @@
-"""Tunebook: the tunes saved from the studio, with the settings that made them; play, edit, delete, export."""
+"""Tunebook: the tunes saved from the studio, with the settings that made them; play, edit, delete, export, or
+have the studio keep a tune's first bars and write the rest."""
 import json
 
 import streamlit as st
 
+from app_support import studio_keep
 from app_support.access import managed_note, may_change_tune
+from app_support.navigation import PAGE_FILES
 from app_support.text import md_escape, show_error
-from app_support.tune_view import tune_view
+from app_support.tune_view import keep_offer, tune_view
 from musicrnn.errors import MusicRNNError
 from musicrnn.tunebook import Tunebook
+
+
+def ask_studio(request: dict) -> None:
+    studio_keep.ask(request)
+    st.session_state["tb_to_studio"] = True
+
 
 st.title("Tunebook")
 try:
@@ -56,6 +65,9 @@ with right:
     mine = may_change_tune(tune.owner)
     new_title = st.text_input("Title", tune.title, key=f"tb_title_{tune.id}", disabled=not mine)
     abc = tune_view(tune.abc, f"tb_{tune.id}_{int(tune.updated)}", file_stem=tune.title, editable=mine)
+    keep_offer(abc, f"tb_{tune.id}", f"tunebook tune #{tune.id}", ask_studio)
+    if st.session_state.pop("tb_to_studio", False):
+        st.switch_page(PAGE_FILES["studio"])  # it writes the rest with its own settings
     if not mine:
         managed_note("Changing a tune someone else saved")
         st.stop()

@@ -76,3 +76,18 @@ def test_page_with_unusable_tunebook_path_is_an_error(app_env, monkeypatch, tmp_
     at = new_app("tunebook")
     assert not at.exception
     assert any("Cannot open the tunebook" in e.value for e in at.error)
+
+
+def test_a_tunebook_tune_goes_to_the_studio_to_have_the_rest_written(with_model, app_env):
+    from musicrnn.generation.prime import kept_prime
+
+    tid = Tunebook(app_env["tunebook"]).add(GOOD_TUNE, "Jig in D")
+    at = new_app("tunebook")
+    at.number_input(key=f"tb_{tid}_keep_bar").set_value(2).run()
+    at.button(key=f"tb_{tid}_keep").click().run()
+    assert not at.exception, at.exception
+    result = at.session_state["studio_result"]  # the studio took the request and wrote from bar 2 on
+    assert result["settings"]["kept"] == {"bar": 2, "from": f"tunebook tune #{tid}"}
+    assert all(c["abc"].startswith(kept_prime(GOOD_TUNE, 2)) for c in result["candidates"])
+    assert "Bars up to 2 kept from tunebook tune" in texts(at)
+    assert "studio_keep_request" not in at.session_state  # taken once
