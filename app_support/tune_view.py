@@ -124,10 +124,10 @@ def keep_offer(abc: str, key: str, source: str, request: Callable[[dict], None],
     sample tunes that keep this one (as shown, edits included) up to bar N; N starts at the first part's end."""
     from musicrnn.notation.bar_numbers import first_part_end, numbered_bars
 
-    default = first_part_end(abc)
+    bars = numbered_bars(abc)
+    default = first_part_end(bars)
     if default is None:
         return  # one bar or none: nothing to keep and go on from
-    bars = numbered_bars(abc)
     low, high, state = bars[0].number, bars[-2].number, f"{key}_keep_bar"
     if not low <= st.session_state.get(state, default) <= high:
         st.session_state.pop(state, None)  # the tune was edited shorter since

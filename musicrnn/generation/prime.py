@@ -63,7 +63,7 @@ def kept_prime(abc: str, last: int) -> str:
     from musicrnn.notation.bar_numbers import keep_bars
     from musicrnn.notation.tunes import split_tunes
 
-    tunes = split_tunes(abc.replace("\r\n", "\n"))
+    tunes = split_tunes(abc)  # its newlines normalized
     if not tunes:
         raise OptionError("no tune to keep bars of: the ABC is empty")
     cleaned = clean_tunes(tunes[:1])[0]

@@ -52,11 +52,11 @@ def numbered_bars(abc: str) -> list[NumberedBar]:
     return bars
 
 
-def first_part_end(abc: str) -> int | None:
-    """The number of the first part's last bar, where a musician would keep a tune to write a new second part:
-    the first bar closed by a repeat sign or a double bar line, else the eighth bar; None when no bar would be
-    left after it."""
-    bars = numbered_bars(abc)[:-1]
+def first_part_end(bars: list[NumberedBar]) -> int | None:
+    """The number of the first part's last bar among a tune's `numbered_bars`, where a musician would keep it to
+    write a new second part: the first bar closed by a repeat sign or a double bar line, else the eighth bar;
+    None when no bar would be left after it."""
+    bars = bars[:-1]
     closing = [b for b in bars if ":" in b.bar_line or "||" in b.bar_line or "]" in b.bar_line]
     if closing:
         return closing[0].number

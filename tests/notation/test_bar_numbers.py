@@ -44,11 +44,11 @@ def test_keeping_bars_cuts_after_the_bar_line_and_the_line_end():
 
 
 def test_the_first_part_ends_on_its_repeat_else_after_eight_bars():
-    assert first_part_end(JIG) == 4
+    assert first_part_end(numbered_bars(JIG)) == 4
     written_out = "X:1\nL:1/8\nM:2/4\nK:C\n" + "CDEF|" * 16 + "\n"
-    assert first_part_end(written_out) == 8
-    assert first_part_end("X:1\nL:1/8\nM:2/4\nK:C\nCDEF|GABc|d4|]\n") == 2  # short: up to the last but one
-    assert first_part_end("X:1\nL:1/8\nM:2/4\nK:C\nCDEF|]\n") is None
+    assert first_part_end(numbered_bars(written_out)) == 8
+    assert first_part_end(numbered_bars("X:1\nL:1/8\nM:2/4\nK:C\nCDEF|GABc|d4|]\n")) == 2  # short: the last but one
+    assert first_part_end(numbered_bars("X:1\nL:1/8\nM:2/4\nK:C\nCDEF|]\n")) is None
 
 
 def test_the_prime_is_the_tune_cleaned_as_the_corpus_was():
