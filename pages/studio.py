@@ -36,8 +36,38 @@ def set_type_tempo() -> None:
         st.session_state["studio_tempo"] = int(min(300, max(40, round(t.quarter_tempo() / 5) * 5)))
 
 
+def kept_request(types: dict) -> tuple[dict | None, str | None]:
+    """The waiting "Write the rest again" request and its prime; the pickers are set to the kept tune's type
+    (and its pace) before they are drawn, so a jig kept from the tunebook plays as a jig."""
+    from musicrnn.generation.prime import kept_prime, prime_field, prime_type
+
+    keep = studio_keep.take()
+    if keep is None:
+        return None, None
+    try:
+        prime = kept_prime(keep["abc"], keep["bar"])
+    except MusicRNNError as e:
+        return keep | {"error": e}, None
+    kept_type = prime_type(prime)
+    if kept_type in types:
+        st.session_state["studio_type"] = kept_type
+        set_type_tempo()
+    elif not types:  # a model without types: its meter picker shows the kept tune's meter, where it lists it
+        shown = [name for name, (meter, _) in METERS.items() if meter == prime_field(prime, "M")]
+        if shown:
+            st.session_state["studio_meter"] = shown[0]
+    return keep, prime
+
+
 st.title("Studio")
 value, label = active_model()
+types = {}
+try:
+    if value is not None:  # loaded (and cached) while the user picks settings, not on Generate
+        types = known_types(get_model(value)[2].get("data"))
+except MusicRNNError:
+    pass  # Generate shows the error
+keep, kept = kept_request(types)  # "Write the rest again" under a candidate, or from the tunebook
 
 left, right = st.columns([1, 2.4], gap="large")
 
@@ -48,12 +78,6 @@ with left:
                    "a minute), then come back.", icon=":material/warning:")
     else:
         st.caption(f"Model: **{md_escape(label)}** (change it in the sidebar)")
-    types = {}
-    try:
-        if value is not None:  # loaded (and cached) while the user picks settings, not on Generate
-            types = known_types(get_model(value)[2].get("data"))
-    except MusicRNNError:
-        pass  # Generate shows the error
     if types:  # the types this model was trained with (its checkpoint's data description), and "any"
         choices = [t for t in TUNE_TYPES if t in types] + [ANY]  # dances first, as musicians list them: reel, jig…
         if st.session_state.get("studio_type") not in choices:
@@ -110,10 +134,8 @@ with left:
                          on_click=studio_keep.draw_seed, key="studio_generate", width="stretch")
 
 playback = dict(instrument=instrument, tempo=float(tempo), transpose=int(transpose), swing=float(swing))
-keep = studio_keep.take()  # "Write the rest again" under a candidate, or from the tunebook
-
 if (generate or keep) and value is not None:
-    from musicrnn.generation.prime import build_prime, kept_prime, prime_type, type_prime
+    from musicrnn.generation.prime import build_prime, prime_type, type_prime
     from musicrnn.generation.sampler import sample
 
     k = None if key_sig.startswith("any") else key_sig
@@ -124,7 +146,9 @@ if (generate or keep) and value is not None:
         with right, st.spinner("Generating…"):
             model, vocab, ckpt = get_model(value)
             if keep:  # the kept bars' own header says the type, meter and key
-                prime = kept_prime(keep["abc"], keep["bar"])
+                if "error" in keep:
+                    raise keep["error"]
+                prime = kept
                 settings |= {"kept": {"bar": keep["bar"], "from": keep["from"]}, "tune_type": prime_type(prime)}
             elif types and tune_type != ANY:
                 prime = type_prime(tune_type, ckpt.get("data"), key=k, start=start.strip() or None)

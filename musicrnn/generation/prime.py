@@ -70,10 +70,14 @@ def kept_prime(abc: str, last: int) -> str:
     return keep_bars(cleaned[0] if cleaned else tunes[0], last)
 
 
-def prime_type(prime: str) -> str | None:
-    """The tune type (`R:`) a prime's header asks for, if it names one the library knows."""
+def prime_field(prime: str, letter: str) -> str | None:
+    """A field of a prime's header (before its `K:`), so a body line such as `R:` inside the tune is not read."""
     from musicrnn.notation.fields import header_value
 
-    head = prime.split("\nK:", 1)[0]
-    value = header_value(head, "R")
+    return header_value(prime.split("\nK:", 1)[0], letter)
+
+
+def prime_type(prime: str) -> str | None:
+    """The tune type (`R:`) a prime's header asks for, if it names one the library knows."""
+    value = prime_field(prime, "R")
     return value if value in TUNE_TYPES else None

@@ -147,6 +147,13 @@ def test_the_type_picker_follows_the_chosen_model(with_model, app_env, tmp_path)
     generate(at)
     assert at.session_state["studio_result"]["settings"]["final_redraws"] == 0  # no fit for reels
     assert at.session_state["studio_result"]["settings"]["form_keep"] == 1.0
+    # a jig kept from the studio's box takes the pickers with it: its own type and its pace, before they are drawn
+    edit_tune(at, GOOD_TUNE.replace("K:D", "R:Jig\nK:D"))
+    assert at.slider(key="studio_tempo").value == 200  # the reel's 100 half notes a minute
+    next(b for b in at.button if b.key and b.key.endswith("_keep")).click().run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="studio_type").value == "jig" and at.slider(key="studio_tempo").value == 170
+    assert "\nR:jig\n" in at.session_state["studio_result"]["settings"]["prime"]
     # the model of O'Neill's tunes 1-400, which have no R:, was trained without types: the meter picker
     at.selectbox(key="model").set_value(str(with_model)).run()
     assert not at.exception

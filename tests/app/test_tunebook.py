@@ -91,3 +91,4 @@ def test_a_tunebook_tune_goes_to_the_studio_to_have_the_rest_written(with_model,
     assert all(c["abc"].startswith(kept_prime(GOOD_TUNE, 2)) for c in result["candidates"])
     assert "Bars up to 2 kept from tunebook tune" in texts(at)
     assert "studio_keep_request" not in at.session_state  # taken once
+    assert at.selectbox(key="studio_meter").value == "6/8 (jig)"  # a model without types: the kept tune's meter
