@@ -94,10 +94,11 @@ c1, c2 = st.columns([3, 2])
 with c1:
     if st.session_state.get("ds_source") not in list(sources) + ["other", None]:
         st.session_state["ds_source"] = "music21"
-    src = st.selectbox("Source", list(sources) + ["other"], key="ds_source",
+    src = st.selectbox("Source", list(sources) + ["other"], key="ds_source", persist_state="session",
                        format_func=lambda s: sources.get(s, "Another folder or file on the server…"))
     if src == "other":
-        src = st.text_input("Path: an IrishMAN folder or .json, or an .abc file or folder", key="ds_path").strip()
+        src = st.text_input("Path: an IrishMAN folder or .json, or an .abc file or folder", key="ds_path",
+                            persist_state="session").strip()
 with c2:
     if can_manage():
         st.file_uploader("…or upload an IrishMAN .json or an .abc file", type=["json", "abc"], key="ds_upload",
@@ -203,7 +204,8 @@ else:
 st.subheader("Tune browser")
 tunes = corpus.all_tunes
 b1, b2 = st.columns([3, 1], vertical_alignment="bottom")
-query = b1.text_input("Search the ABC (notes, a key like K:Ador, a meter like M:9/8)", key="ds_query").strip()
+query = b1.text_input("Search the ABC (notes, a key like K:Ador, a meter like M:9/8)", key="ds_query",
+                      persist_state="session").strip()
 matches = [i for i, t in enumerate(tunes) if query.lower() in t.lower()] if query else list(range(len(tunes)))
 if b2.button("Random tune", key="ds_random", icon=":material/shuffle:", width="stretch") and matches:
     st.session_state["ds_tune"] = random.choice(matches)

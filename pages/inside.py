@@ -37,8 +37,8 @@ result = st.session_state.get("studio_result")
 if st.session_state.get("in_source") not in iv.SOURCES:
     st.session_state["in_source"] = iv.SOURCES[0] if result else iv.SOURCES[2]
 top_row = st.columns([3, 1], vertical_alignment="bottom")
-source = top_row[0].radio("Tune from", iv.SOURCES, key="in_source", horizontal=True)
-as_written = top_row[1].toggle("Read as written", key="in_as_written",
+source = top_row[0].radio("Tune from", iv.SOURCES, key="in_source", persist_state="session", horizontal=True)
+as_written = top_row[1].toggle("Read as written", key="in_as_written", persist_state="session",
                                help="Off: a tune is cleaned as the corpus was, as `evaluate` reads it, so its mean "
                                     "is evaluate's bits per character. On: read exactly as shown.")
 
@@ -89,7 +89,7 @@ def validation_tune() -> str | None:
 
 
 def pasted_tune() -> str | None:
-    return st.text_area("ABC", key="in_paste", height=180,
+    return st.text_area("ABC", key="in_paste", persist_state="session", height=180,
                         placeholder="X:1\nT:The Kesh\nM:6/8\nL:1/8\nK:G\n|:GAG GAB|ABA ABd|edd gdd|edB dBA:|")
 
 
@@ -170,11 +170,11 @@ with left:
     row[2].button("Next", icon=":material/chevron_right:", on_click=step, args=(1,), key="in_forward",
                   disabled=pos >= n, width="stretch", help="One character forward")
     knobs = st.columns(3)
-    temperature = knobs[0].slider("Temperature", 0.1, 2.0, 1.0, 0.05, key="in_temperature",
+    temperature = knobs[0].slider("Temperature", 0.1, 2.0, 1.0, 0.05, key="in_temperature", persist_state="session",
                                   help="Below 1 sharpens the distribution (safer choices), above 1 flattens it.")
-    top_k = knobs[1].number_input("Top-k (0 = off)", 0, 200, 0, key="in_top_k",
+    top_k = knobs[1].number_input("Top-k (0 = off)", 0, 200, 0, key="in_top_k", persist_state="session",
                                   help="Sampling keeps only the k most likely characters.")
-    top_p = knobs[2].slider("Top-p (1 = off)", 0.05, 1.0, 1.0, 0.05, key="in_top_p",
+    top_p = knobs[2].slider("Top-p (1 = off)", 0.05, 1.0, 1.0, 0.05, key="in_top_p", persist_state="session",
                             help="Sampling keeps the most likely characters until their probabilities reach p.")
     nc = next_chars(reading, pos - 1, temperature=float(temperature), top_k=int(top_k) or None,
                     top_p=float(top_p) if top_p < 1.0 else None)

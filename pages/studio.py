@@ -48,6 +48,8 @@ def kept_request(types: dict) -> tuple[dict | None, str | None]:
         prime = kept_prime(keep["abc"], keep["bar"])
     except MusicRNNError as e:
         return keep | {"error": e}, None
+    if prime_field(prime, "K") in KEYS:
+        st.session_state["studio_key"] = prime_field(prime, "K")
     kept_type = prime_type(prime)
     if kept_type in types:
         st.session_state["studio_type"] = kept_type
@@ -83,28 +85,30 @@ with left:
         if st.session_state.get("studio_type") not in choices:
             st.session_state["studio_type"] = choices[0]
             set_type_tempo()
-        tune_type = st.selectbox("Tune type", choices, key="studio_type", on_change=set_type_tempo,
+        tune_type = st.selectbox("Tune type", choices, key="studio_type", persist_state="session",
+                                 on_change=set_type_tempo,
                                  format_func=lambda t: t if t == ANY else f"{t} · {types[t]['meter']}",
                                  help="The model was trained with these tune types (R:); the header it continues "
                                       "asks for one, in the meter and unit length its tunes of that type had.")
     else:
-        tune_type = st.selectbox("Meter", list(METERS), key="studio_meter",
+        tune_type = st.selectbox("Meter", list(METERS), key="studio_meter", persist_state="session",
                                  help="This model was trained without tune types: the header it continues sets "
                                       "the meter (M:) and unit note length (L:) only.")
-    key_sig = st.selectbox("Key", KEYS, key="studio_key")
-    temperature = st.slider("Temperature", 0.1, 2.0, 0.9, 0.05, key="studio_temperature",
+    key_sig = st.selectbox("Key", KEYS, key="studio_key", persist_state="session")
+    temperature = st.slider("Temperature", 0.1, 2.0, 0.9, 0.05, key="studio_temperature", persist_state="session",
                             help="Low: safe, repetitive tunes. High: adventurous, more mistakes.")
     c1, c2 = st.columns(2)
-    n = c1.number_input("Candidates", 1, 8, 3, key="studio_n")
-    max_chars = c2.number_input("Max length", 50, 3000, 600, 50, key="studio_max_chars",
+    n = c1.number_input("Candidates", 1, 8, 3, key="studio_n", persist_state="session")
+    max_chars = c2.number_input("Max length", 50, 3000, 600, 50, key="studio_max_chars", persist_state="session",
                                 help="Characters generated at most per tune (a tune usually ends by itself).")
     s1, s2 = st.columns([1.6, 1], vertical_alignment="bottom")
     st.session_state.setdefault("studio_seed", 1)
-    seed = s1.number_input("Seed", 0, 2**31 - 1, key="studio_seed",
+    seed = s1.number_input("Seed", 0, 2**31 - 1, key="studio_seed", persist_state="session",
                            help="The same seed, settings and model give the same tunes. Unless **Fixed** is on, "
                                 "each Generate draws a new seed and shows it here, so any tune can be reproduced.")
-    fixed = s2.toggle("Fixed", False, key="studio_fixed_seed")
-    endings = st.selectbox("Endings", list(ENDING_LABELS), key="studio_endings", format_func=ENDING_LABELS.get,
+    fixed = s2.toggle("Fixed", False, key="studio_fixed_seed", persist_state="session")
+    endings = st.selectbox("Endings", list(ENDING_LABELS), key="studio_endings", persist_state="session",
+                           format_func=ENDING_LABELS.get,
                            help="How often a tune's last note is its key's final (D in D, A in A dorian). "
                                 "**Like real tunes**: as often as real tunes of the type do (a reel about two "
                                 "times in three, a jig four in five): a last bar off the final is sometimes drawn "
@@ -112,22 +116,24 @@ with left:
                                 "in two parts: a tune that would stop after its first part goes on. **As the "
                                 "model writes**: its first ending stands. **Always on the final**: drawn again "
                                 "until it is (in two parts too).")
-    strict = st.toggle("Keep bars to the meter", DEFAULT_STRICT_BARS, key="studio_strict_bars",
+    strict = st.toggle("Keep bars to the meter", DEFAULT_STRICT_BARS, key="studio_strict_bars", persist_state="session",
                        help="While the model writes, a note or length that would make a bar longer than the meter "
                             "is ruled out, so it writes one that fits. Off: bars as the model writes them.")
     with st.expander("Advanced"):
-        top_k = st.number_input("Top-k (0 = off)", 0, 200, 0, key="studio_top_k")
-        top_p = st.slider("Top-p (1 = off)", 0.05, 1.0, 1.0, 0.05, key="studio_top_p")
+        top_k = st.number_input("Top-k (0 = off)", 0, 200, 0, key="studio_top_k", persist_state="session")
+        top_p = st.slider("Top-p (1 = off)", 0.05, 1.0, 1.0, 0.05, key="studio_top_p", persist_state="session")
         start = st.text_area("Start with this ABC (the model continues it)", "", key="studio_start", height=100,
+                             persist_state="session",
                              help="Body notes continuing the header above, or a whole tune header starting X:.")
     with st.expander("Playback", expanded=False):
-        instrument = st.selectbox("Instrument", INSTRUMENT_CHOICES, key="studio_instrument")
+        instrument = st.selectbox("Instrument", INSTRUMENT_CHOICES, key="studio_instrument", persist_state="session")
         st.session_state.setdefault("studio_tempo", 120)
         tempo = st.slider("Tempo (quarter notes per minute)", 40, 300, step=5, key="studio_tempo",
+                          persist_state="session",
                           help="Each tune type sets its own when you pick it (a reel 100 half notes a minute, a "
                                "jig 112 dotted quarters).")
-        transpose = st.slider("Transpose (semitones)", -12, 12, 0, key="studio_transpose")
-        swing = st.slider("Swing", 0.0, 1.0, 0.0, 0.05, key="studio_swing",
+        transpose = st.slider("Transpose (semitones)", -12, 12, 0, key="studio_transpose", persist_state="session")
+        swing = st.slider("Swing", 0.0, 1.0, 0.0, 0.05, key="studio_swing", persist_state="session",
                           help="Delays off-beat eighths; 1 is a triplet feel (hornpipes).")
 
     generate = st.button("Generate", type="primary", icon=":material/auto_awesome:", disabled=value is None,

@@ -131,72 +131,81 @@ with st.expander("New training run", icon=":material/add:",
     request_note(sources)
     c1, c2 = st.columns([2, 1])
     source = c1.selectbox("Training data", list(sources) + ["other"],
-                          format_func=lambda s: sources.get(s, "Another folder or file…"), key="tr_source")
+                          format_func=lambda s: sources.get(s, "Another folder or file…"), key="tr_source",
+                                                            persist_state="session")
     if source == "other":
         source = c1.text_input("Path: an IrishMAN folder or .json, or an .abc file or folder",
-                               key="tr_source_path").strip()
-    c2.segmented_control("Preset", ["tiny", "cpu", "gpu"], key="tr_preset", on_change=apply_preset, required=True,
+                               key="tr_source_path", persist_state="session").strip()
+    c2.segmented_control("Preset", ["tiny", "cpu", "gpu"], key="tr_preset", persist_state="session",
+                         on_change=apply_preset, required=True,
                          help="tiny: a minute, for trying things. cpu: a useful model in about an hour on 2 cores. "
                               "gpu: the full-size model.")
     starts = {NEW: "A new network"} | model_choices()
     if st.session_state.get("tr_init") not in starts:
         st.session_state["tr_init"] = NEW
     f1, f2, f3 = st.columns([2, 1, 1])
-    init = f1.selectbox("Start from", list(starts), format_func=starts.get, key="tr_init", on_change=apply_start,
+    init = f1.selectbox("Start from", list(starts), format_func=starts.get, key="tr_init", persist_state="session",
+                        on_change=apply_start,
                         help="A new network, or a trained model to fine-tune on this data (your own tunes, say): "
                              "it keeps its shape and the characters it knows, and learns the data's new ones; the "
                              "optimizer and schedule start afresh, at a fine-tune's learning rate.")
     tuning = init != NEW
-    f2.selectbox("Train", list(TRAIN_ONLY), format_func=TRAIN_ONLY.get, key="tr_train_only", disabled=not tuning,
+    f2.selectbox("Train", list(TRAIN_ONLY), format_func=TRAIN_ONLY.get, key="tr_train_only", persist_state="session",
+                 disabled=not tuning,
                  help="Fine-tuning only: every layer, or the output layer alone (the network's reading of the "
                       "tunes stays as it is; quick, and hard to spoil on a few tunes).")
-    f3.number_input("Cadence bars", 0, 16, key="tr_cadence_bars",
+    f3.number_input("Cadence bars", 0, 16, key="tr_cadence_bars", persist_state="session",
                     help="How many of each part's last bars the cadence weight covers (0: the last note alone).")
     m1, m2, m3, m4, m5, m6 = st.columns(6)
     fixed = "The model it starts from sets this." if tuning else None
-    m1.selectbox("Cell", ["lstm", "gru"], key="tr_cell", disabled=tuning, help=fixed)
-    m2.number_input("Embedding", 4, 2048, key="tr_embedding_dim", step=16, disabled=tuning, help=fixed)
-    m3.number_input("Hidden", 8, 4096, key="tr_hidden_size", step=64, disabled=tuning, help=fixed)
-    m4.number_input("Layers", 1, 6, key="tr_layers", disabled=tuning, help=fixed)
-    m5.number_input("Dropout", 0.0, 0.9, key="tr_dropout", step=0.05, format="%.2f")
+    m1.selectbox("Cell", ["lstm", "gru"], key="tr_cell", persist_state="session", disabled=tuning, help=fixed)
+    m2.number_input("Embedding", 4, 2048, key="tr_embedding_dim", persist_state="session",
+                    step=16, disabled=tuning, help=fixed)
+    m3.number_input("Hidden", 8, 4096, key="tr_hidden_size", persist_state="session",
+                    step=64, disabled=tuning, help=fixed)
+    m4.number_input("Layers", 1, 6, key="tr_layers", persist_state="session", disabled=tuning, help=fixed)
+    m5.number_input("Dropout", 0.0, 0.9, key="tr_dropout", persist_state="session", step=0.05, format="%.2f")
     start = start_checkpoint(init) if tuning else None
     shape = start["model_config"] if start else None
     kept = "The model it starts from has this input; a fine-tune keeps it."
     has = {k: bool(shape and shape.get(k)) for k in ("key_context", "bar_context")}
-    m6.checkbox("Key input", key="tr_key_context", disabled=has["key_context"],
+    m6.checkbox("Key input", key="tr_key_context", persist_state="session", disabled=has["key_context"],
                 help=kept if has["key_context"] else
                 "Also tell the network the key in force at each character (read from the K: lines), so it need "
                 "not remember it to end a tune on its final.")
-    m6.checkbox("Bar input", key="tr_bar_context", disabled=has["bar_context"],
+    m6.checkbox("Bar input", key="tr_bar_context", persist_state="session", disabled=has["bar_context"],
                 help=kept if has["bar_context"] else
                 "Also tell the network which bar of the part each character stands in (counted from the bar "
                 "lines; a repeat or double bar starts a part), so it need not count bars to end a part.")
     t1, t2, t3, t4, t5, t6 = st.columns(6)
-    t1.number_input("Batch", 1, 4096, key="tr_batch_size")
-    t2.number_input("Window", 8, 4096, key="tr_seq_len", help="Characters per training window (seq_len).")
-    t3.number_input("Learning rate", 1e-5, 1.0, key="tr_lr", format="%.4f", step=1e-4)
-    t4.number_input("Epochs", 0.01, 1000.0, key="tr_epochs", step=1.0)
-    t5.number_input("Patience", 0, 100, key="tr_patience",
+    t1.number_input("Batch", 1, 4096, key="tr_batch_size", persist_state="session")
+    t2.number_input("Window", 8, 4096, key="tr_seq_len", persist_state="session",
+                    help="Characters per training window (seq_len).")
+    t3.number_input("Learning rate", 1e-5, 1.0, key="tr_lr", persist_state="session", format="%.4f", step=1e-4)
+    t4.number_input("Epochs", 0.01, 1000.0, key="tr_epochs", persist_state="session", step=1.0)
+    t5.number_input("Patience", 0, 100, key="tr_patience", persist_state="session",
                     help="Validations without improvement before stopping early; 0: never.")
-    t6.number_input("Max steps", 0, 10_000_000, key="tr_max_steps", help="0: train for the epochs above.")
+    t6.number_input("Max steps", 0, 10_000_000, key="tr_max_steps", persist_state="session",
+                    help="0: train for the epochs above.")
     d1, d3, d4, d5, d6, d2 = st.columns([1.4, 1.3, 1, 1, 1.1, 1.6])
     devices = ["auto", "cpu"] + (["cuda"] if dev_kind == "cuda" else []) + (["mps"] if dev_kind == "mps" else [])
-    device = d1.selectbox("Device", devices, key="tr_device",
+    device = d1.selectbox("Device", devices, key="tr_device", persist_state="session",
                           format_func=lambda d: f"auto: {dev_label}" if d == "auto" else d)
-    d3.selectbox("Windows", list(WINDOWS), key="tr_windows", format_func=WINDOWS.get,
+    d3.selectbox("Windows", list(WINDOWS), key="tr_windows", persist_state="session", format_func=WINDOWS.get,
                  help="random: windows anywhere in the joined tunes. whole tunes: each tune read from its start "
                       "(long ones in Window-sized chunks, the state carried), as the studio samples them. A "
                       "fine-tune reads them as the model it starts from was trained to.")
-    d4.number_input("Key copies", 0, 11, key="tr_augment_keys",
+    d4.number_input("Key copies", 0, 11, key="tr_augment_keys", persist_state="session",
                     help="Copies of each training tune transposed into other keys (0: none). The validation "
                          "tunes stay as written.")
-    d5.number_input("Wrong notes", 0.0, 0.5, key="tr_note_noise", step=0.05, format="%.2f",
+    d5.number_input("Wrong notes", 0.0, 0.5, key="tr_note_noise", persist_state="session", step=0.05, format="%.2f",
                     help="The share of input notes replaced by random ones while training (0: none), so the "
                          "network learns to find its way from a wrong note, as it must from its own.")
-    d6.number_input("Cadence weight", 1.0, 100.0, key="tr_cadence_weight", step=1.0, format="%.1f",
+    d6.number_input("Cadence weight", 1.0, 100.0, key="tr_cadence_weight", persist_state="session",
+                    step=1.0, format="%.1f",
                     help="How much more the loss counts the characters of each part's last two bars (1: as much "
                          "as any other), so the network learns how parts end.")
-    name = d2.text_input("Run name", key="tr_name", placeholder=run_folder.new_run_name(),
+    name = d2.text_input("Run name", key="tr_name", persist_state="session", placeholder=run_folder.new_run_name(),
                          help=f"A folder under {md_escape(str(run_folder.runs_root()))}")
     if st.button("Start training", type="primary", icon=":material/play_arrow:", key="tr_start",
                  disabled=not MANAGER) and can_manage():

@@ -28,7 +28,7 @@ except MusicRNNError as e:
     st.stop()
 
 c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
-c1.text_input("Search titles and ABC", key="tb_search")
+c1.text_input("Search titles and ABC", key="tb_search", persist_state="session")
 try:
     export = book.export_abc() if total else ""
 except MusicRNNError as e:

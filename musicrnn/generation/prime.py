@@ -71,10 +71,11 @@ def kept_prime(abc: str, last: int) -> str:
 
 
 def prime_field(prime: str, letter: str) -> str | None:
-    """A field of a prime's header (before its `K:`), so a body line such as `R:` inside the tune is not read."""
+    """A field of a prime's header (up to its `K:` line), so a field line inside the body is not read."""
     from musicrnn.notation.fields import header_value
 
-    return header_value(prime.split("\nK:", 1)[0], letter)
+    head, k, key_line = prime.partition("\nK:")
+    return header_value(head + k + key_line.split("\n", 1)[0], letter)
 
 
 def prime_type(prime: str) -> str | None:

@@ -84,6 +84,7 @@ def test_a_tunebook_tune_goes_to_the_studio_to_have_the_rest_written(with_model,
     tid = Tunebook(app_env["tunebook"]).add(GOOD_TUNE, "Jig in D")
     at = new_app("tunebook")
     at.number_input(key=f"tb_{tid}_keep_bar").set_value(2).run()
+    at.session_state["studio_key"] = "Am"  # as the studio was left
     at.button(key=f"tb_{tid}_keep").click().run()
     assert not at.exception, at.exception
     result = at.session_state["studio_result"]  # the studio took the request and wrote from bar 2 on
@@ -92,3 +93,4 @@ def test_a_tunebook_tune_goes_to_the_studio_to_have_the_rest_written(with_model,
     assert "Bars up to 2 kept from tunebook tune" in texts(at)
     assert "studio_keep_request" not in at.session_state  # taken once
     assert at.selectbox(key="studio_meter").value == "6/8 (jig)"  # a model without types: the kept tune's meter
+    assert at.selectbox(key="studio_key").value == "D"  # and its key (D, not the Am it was left at)

@@ -9,7 +9,7 @@ from musicrnn.data.clean import CleanReport, clean_tune
 from musicrnn.data.split import is_validation, load_corpus, tune_type_table
 from musicrnn.data.tune_types import TUNE_TYPES, normalize_rhythm
 from musicrnn.errors import OptionError
-from musicrnn.generation.prime import build_prime, known_types, type_prime
+from musicrnn.generation.prime import build_prime, known_types, prime_field, prime_type, type_prime
 
 
 @pytest.mark.parametrize("raw,want", [
@@ -55,6 +55,13 @@ def test_a_type_prime_says_what_the_model_knows_and_refuses_what_it_does_not():
     with pytest.raises(OptionError, match="trained without tune types"):
         type_prime("reel", {"source": "data/irishman"})
     assert build_prime("6/8", "1/8", "D", tune_type="jig") == "X:1\nL:1/8\nM:6/8\nR:jig\nK:D\n"
+
+
+def test_a_primes_type_and_fields_are_read_from_its_header_only():
+    prime = "X:1\nM:6/8\nR:jig\nK:G\n|:D|GAG GAB|\nR:reel\nM:4/4\nK:D\n"  # a body may change them later
+    assert (prime_type(prime), prime_field(prime, "M"), prime_field(prime, "K")) == ("jig", "6/8", "G")
+    assert prime_type("X:1\nR:Liebeslied\nK:C\n") is None  # not a type the library knows
+    assert prime_field("X:1\nM:3/4\n", "M") == "3/4" and prime_field("X:1\nM:3/4\n", "K") is None
 
 
 def test_each_type_counts_its_tempo_in_its_own_beat():
