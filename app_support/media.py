@@ -11,8 +11,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from musicrnn.data.tune_types import type_tempo
 from musicrnn.errors import MusicRNNError
-from musicrnn.music.midi import DEFAULT_TEMPO
 
 #: What a render makes at once. The page's audio (WAV: Opus takes longer to synthesize here) is made from the
 #: MIDI when the player first asks for it (`page_audio`), so the score is drawn without waiting for the sound.
@@ -46,9 +46,10 @@ def cached_render(key: str) -> dict | None:
     return _CACHE.get(key)
 
 
-def render_key(abc: str, tempo: float, instrument: str, transpose: int, swing: float, ended: bool | None,
+def render_key(abc: str, tempo: float | None, instrument: str, transpose: int, swing: float, ended: bool | None,
                page_width: int | None) -> str:
-    return hashlib.sha256(repr((abc, float(tempo), instrument, int(transpose), float(swing), ended,
+    tempo = None if tempo is None else float(tempo)
+    return hashlib.sha256(repr((abc, tempo, instrument, int(transpose), float(swing), ended,
                                 page_width)).encode()).hexdigest()[:32]
 
 
@@ -77,14 +78,18 @@ def compact_wav(wav: bytes) -> bytes:
     return out.getvalue()
 
 
-def render_tune(abc: str, *, tempo: float = DEFAULT_TEMPO, instrument: str = "piano", transpose: int = 0,
+def render_tune(abc: str, *, tempo: float | None = None, instrument: str = "piano", transpose: int = 0,
                 swing: float = 0.0, ended: bool | None = None, page_width: int | None = None) -> dict:
     """Check, score, timeline, MIDI and MusicXML of a tune, in one isolated worker call; cached by content.
+    Without a `tempo` the tune plays at its own: its `Q:`, else its type's pace (`R:jig`: 168 quarter notes a
+    minute), else the library's default.
 
     Returns `musicrnn.music.isolated.render_all`'s dict plus `key` (its place in the cache); `page_audio` adds
     `data["wav"]` later. Raises MusicRNNError only for bad options or oversized text; a failed format is in
     `errors`.
     """
+    if tempo is None:
+        tempo = type_tempo(abc)  # still None for a tune with a Q: (the worker reads it) or without an R:
     key = render_key(abc, tempo, instrument, transpose, swing, ended, page_width)
     hit = _CACHE.get(key)
     if hit is not None:

@@ -39,7 +39,8 @@ def set_type_tempo() -> None:
 def kept_request(types: dict) -> tuple[dict | None, str | None]:
     """The waiting "Write the rest again" request and its prime; the pickers are set to the kept tune's type
     (and its pace) before they are drawn, so a jig kept from the tunebook plays as a jig."""
-    from musicrnn.generation.prime import kept_prime, prime_field, prime_type
+    from musicrnn.generation.prime import kept_prime, prime_type
+    from musicrnn.notation.fields import header_field
 
     keep = studio_keep.take()
     if keep is None:
@@ -48,14 +49,14 @@ def kept_request(types: dict) -> tuple[dict | None, str | None]:
         prime = kept_prime(keep["abc"], keep["bar"])
     except MusicRNNError as e:
         return keep | {"error": e}, None
-    if prime_field(prime, "K") in KEYS:
-        st.session_state["studio_key"] = prime_field(prime, "K")
+    if header_field(prime, "K") in KEYS:
+        st.session_state["studio_key"] = header_field(prime, "K")
     kept_type = prime_type(prime)
     if kept_type in types:
         st.session_state["studio_type"] = kept_type
         set_type_tempo()
     elif not types:  # a model without types: its meter picker shows the kept tune's meter, where it lists it
-        shown = [name for name, (meter, _) in METERS.items() if meter == prime_field(prime, "M")]
+        shown = [name for name, (meter, _) in METERS.items() if meter == header_field(prime, "M")]
         if shown:
             st.session_state["studio_meter"] = shown[0]
     return keep, prime

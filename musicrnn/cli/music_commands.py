@@ -49,7 +49,8 @@ def add_commands(subparsers) -> None:
                         "(default: midi)")
     r.add_argument("--out", required=True, metavar="DIR", help="output folder")
     r.add_argument("--tempo", type=float, default=None, metavar="BPM",
-                   help="quarter notes per minute (default: the tune's Q:, else 120)")
+                   help="quarter notes per minute (default: the tune's Q:, else its type's pace from R:, "
+                        "a jig 168; else 120)")
     r.add_argument("--instrument", default="piano", metavar="NAME",
                    help="General MIDI instrument: " + ", ".join(sorted(INSTRUMENTS)))
     r.add_argument("--transpose", type=int, default=0, metavar="N", help="semitones")
@@ -158,6 +159,7 @@ def render_file(path: str, formats: list[str], out: str, *, tempo: float | None 
     Raises MusicRNNError for an unreadable file or bad options, OSError if `out` cannot
     be made; a tune that fails is reported in its row.
     """
+    from musicrnn.data.tune_types import type_tempo
     from musicrnn.music.isolated import render_all
     from musicrnn.music.midi import check_options, resolve_instrument
 
@@ -172,7 +174,7 @@ def render_file(path: str, formats: list[str], out: str, *, tempo: float | None 
         row: dict[str, Any] = _tune_id(k, tune)
         t0 = time.perf_counter()
         try:
-            res = render_all(tune, formats, tempo=tempo, instrument=instrument,
+            res = render_all(tune, formats, tempo=type_tempo(tune) if tempo is None else tempo, instrument=instrument,
                                      transpose=transpose, swing=swing, check=False,
                                      timeout=timeout)
             files, errors = {}, dict(res["errors"])

@@ -68,3 +68,15 @@ def normalize_rhythm(value: str) -> str:
         if key in TUNE_TYPES or key in _ALIASES:
             return TUNE_TYPES[key].name if key in TUNE_TYPES else _ALIASES[key]
     return "song"
+
+
+def type_tempo(tune: str) -> float | None:
+    """Quarter notes per minute that a tune asks for by its `R:` alone: its type's session pace (a jig 168, a
+    reel 200) when its header names a rhythm and sets no `Q:`, else None (a `Q:` is the tune's own tempo,
+    which the music layer reads)."""
+    from musicrnn.notation.fields import header_field
+
+    rhythm = header_field(tune, "R")
+    if not rhythm or header_field(tune, "Q") is not None:
+        return None
+    return TUNE_TYPES[normalize_rhythm(rhythm)].quarter_tempo()

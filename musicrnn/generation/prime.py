@@ -70,15 +70,9 @@ def kept_prime(abc: str, last: int) -> str:
     return keep_bars(cleaned[0] if cleaned else tunes[0], last)
 
 
-def prime_field(prime: str, letter: str) -> str | None:
-    """A field of a prime's header (up to its `K:` line), so a field line inside the body is not read."""
-    from musicrnn.notation.fields import header_value
-
-    head, k, key_line = prime.partition("\nK:")
-    return header_value(head + k + key_line.split("\n", 1)[0], letter)
-
-
 def prime_type(prime: str) -> str | None:
     """The tune type (`R:`) a prime's header asks for, if it names one the library knows."""
-    value = prime_field(prime, "R")
+    from musicrnn.notation.fields import header_field
+
+    value = header_field(prime, "R")
     return value if value in TUNE_TYPES else None

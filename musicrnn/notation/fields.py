@@ -18,3 +18,10 @@ def header_value(tune: str, letter: str) -> str | None:
     """The first value of field `letter` in a tune (`header_value(t, "M") -> "6/8"`), or None."""
     m = re.search(rf"^{re.escape(letter)}:(.*)$", tune, re.M)
     return m.group(1).strip() if m else None
+
+
+def header_field(tune: str, letter: str) -> str | None:
+    """A field of a tune's header, up to its first `K:` line, so a field line in the body (a change of meter or
+    rhythm part way) is not read: `header_field(t, "R") -> "jig"`, or None."""
+    head, k, key_line = tune.partition("\nK:")
+    return header_value(head + k + key_line.split("\n", 1)[0], letter)

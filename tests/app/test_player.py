@@ -97,6 +97,15 @@ def test_the_score_comes_without_waiting_for_the_audio_which_is_made_once_when_a
     assert len(calls) == 1  # the second request is served from the render
 
 
+def test_a_tune_played_without_a_chosen_tempo_plays_at_its_own():
+    from app_support import media as media_module
+
+    jig = GOOD_TUNE.replace("K:D", "R:jig\nK:D")  # as the tunebook, the dataset and the Inside page play it
+    assert media_module.render_tune(jig)["key"] == media_module.render_tune(jig, tempo=168)["key"]
+    paced = GOOD_TUNE.replace("K:D", "R:jig\nQ:3/8=100\nK:D")  # its Q: decides, in the worker
+    assert media_module.render_tune(paced)["key"] != media_module.render_tune(paced, tempo=168)["key"]
+
+
 def test_a_render_without_midi_says_so_instead_of_playing():
     from app_support.media import page_audio
 

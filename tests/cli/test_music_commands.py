@@ -83,6 +83,22 @@ def test_render_writes_one_file_per_tune_and_format(two_tunes, tmp_path, capsys)
     assert bad["files"] == {} and "ZeroDivisionError" in bad["errors"]["midi"]
 
 
+def test_render_plays_a_tune_at_its_types_pace_unless_told_or_its_q_says(tmp_path, capsys):
+    src = tmp_path / "types.abc"  # quavers: a jig at 168 quarters a minute, a reel at 200, a Q: as it says
+    src.write_text("X:1\nT:Jig\nR:Double Jig\nM:6/8\nL:1/8\nK:D\nABc def|\n\n"
+                   "X:2\nT:Reel\nR:reel\nM:4/4\nL:1/8\nK:D\nABcd efga|\n\n"
+                   "X:3\nT:Paced\nR:reel\nQ:1/4=90\nM:4/4\nL:1/8\nK:D\nABcd efga|\n\n"
+                   "X:4\nT:Plain\nM:4/4\nL:1/8\nK:D\nABcd efga|\n")
+
+    def quaver_seconds(*extra):
+        assert run(["render", str(src), "--to", "midi", "--out", str(tmp_path / "o"), "--json", *extra]) == 0
+        docs = json.loads(capsys.readouterr().out)["tunes"]
+        return [round(midi_notes(open(t["files"]["midi"], "rb").read())[1][0], 3) for t in docs]
+
+    assert quaver_seconds() == [round(30 / 168, 3), round(30 / 200, 3), round(30 / 90, 3), 0.25]
+    assert quaver_seconds("--tempo", "60") == [0.5] * 4  # --tempo decides for every tune
+
+
 def test_render_transpose_changes_the_pitches(tmp_path, capsys):
     src = tmp_path / "c.abc"
     src.write_text("X:1\nT:Scale\nL:1/4\nM:4/4\nK:C\nCDEF|\n")

@@ -7,9 +7,10 @@ import pytest
 
 from musicrnn.data.clean import CleanReport, clean_tune
 from musicrnn.data.split import is_validation, load_corpus, tune_type_table
-from musicrnn.data.tune_types import TUNE_TYPES, normalize_rhythm
+from musicrnn.data.tune_types import TUNE_TYPES, normalize_rhythm, type_tempo
 from musicrnn.errors import OptionError
-from musicrnn.generation.prime import build_prime, known_types, prime_field, prime_type, type_prime
+from musicrnn.generation.prime import build_prime, known_types, prime_type, type_prime
+from musicrnn.notation.fields import header_field
 
 
 @pytest.mark.parametrize("raw,want", [
@@ -59,9 +60,17 @@ def test_a_type_prime_says_what_the_model_knows_and_refuses_what_it_does_not():
 
 def test_a_primes_type_and_fields_are_read_from_its_header_only():
     prime = "X:1\nM:6/8\nR:jig\nK:G\n|:D|GAG GAB|\nR:reel\nM:4/4\nK:D\n"  # a body may change them later
-    assert (prime_type(prime), prime_field(prime, "M"), prime_field(prime, "K")) == ("jig", "6/8", "G")
+    assert (prime_type(prime), header_field(prime, "M"), header_field(prime, "K")) == ("jig", "6/8", "G")
     assert prime_type("X:1\nR:Liebeslied\nK:C\n") is None  # not a type the library knows
-    assert prime_field("X:1\nM:3/4\n", "M") == "3/4" and prime_field("X:1\nM:3/4\n", "K") is None
+    assert header_field("X:1\nM:3/4\n", "M") == "3/4" and header_field("X:1\nM:3/4\n", "K") is None
+
+
+def test_a_tune_without_a_q_plays_at_its_types_pace():
+    assert type_tempo("X:1\nR:Double Jig\nM:6/8\nK:D\nABc|") == 168  # 112 dotted quarters
+    assert type_tempo("X:1\nR:reel\nM:4/4\nK:D\nABcd|") == 200  # 100 half notes
+    assert type_tempo("X:1\nR:reel\nQ:1/4=90\nK:D\nABcd|") is None  # its Q: is its own word
+    assert type_tempo("X:1\nM:4/4\nK:D\nR:reel\nABcd|") is None  # an R: in the body is not the header's
+    assert type_tempo("X:1\nK:D\nABcd|") is None
 
 
 def test_each_type_counts_its_tempo_in_its_own_beat():
