@@ -49,14 +49,14 @@ def kept_request(types: dict) -> tuple[dict | None, str | None]:
         prime = kept_prime(keep["abc"], keep["bar"])
     except MusicRNNError as e:
         return keep | {"error": e}, None
-    if header_field(prime, "K") in KEYS:
-        st.session_state["studio_key"] = header_field(prime, "K")
-    kept_type = prime_type(prime)
+    key, kept_type, kept_meter = header_field(prime, "K"), prime_type(prime), header_field(prime, "M")
+    if key in KEYS:
+        st.session_state["studio_key"] = key
     if kept_type in types:
         st.session_state["studio_type"] = kept_type
         set_type_tempo()
     elif not types:  # a model without types: its meter picker shows the kept tune's meter, where it lists it
-        shown = [name for name, (meter, _) in METERS.items() if meter == header_field(prime, "M")]
+        shown = [name for name, (meter, _) in METERS.items() if meter == kept_meter]
         if shown:
             st.session_state["studio_meter"] = shown[0]
     return keep, prime

@@ -174,9 +174,8 @@ def render_file(path: str, formats: list[str], out: str, *, tempo: float | None 
         row: dict[str, Any] = _tune_id(k, tune)
         t0 = time.perf_counter()
         try:
-            res = render_all(tune, formats, tempo=type_tempo(tune) if tempo is None else tempo, instrument=instrument,
-                                     transpose=transpose, swing=swing, check=False,
-                                     timeout=timeout)
+            res = render_all(tune, formats, tempo=type_tempo(tune) if tempo is None else tempo,
+                             instrument=instrument, transpose=transpose, swing=swing, check=False, timeout=timeout)
             files, errors = {}, dict(res["errors"])
             base = f"{stem}-{k + 1:04d}-{safe_name(row['title'], limit=40, keep='').lower()}"
             for fmt, data in res["data"].items():
