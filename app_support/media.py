@@ -11,7 +11,6 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from musicrnn.data.tune_types import type_tempo
 from musicrnn.errors import MusicRNNError
 
 #: What a render makes at once. The page's audio (WAV: Opus takes longer to synthesize here) is made from the
@@ -88,8 +87,6 @@ def render_tune(abc: str, *, tempo: float | None = None, instrument: str = "pian
     `data["wav"]` later. Raises MusicRNNError only for bad options or oversized text; a failed format is in
     `errors`.
     """
-    if tempo is None:
-        tempo = type_tempo(abc)  # still None for a tune with a Q: (the worker reads it) or without an R:
     key = render_key(abc, tempo, instrument, transpose, swing, ended, page_width)
     hit = _CACHE.get(key)
     if hit is not None:

@@ -10,11 +10,11 @@ from app_support.models import active_model, get_model
 from app_support.steering import steering_note
 from app_support.text import md_escape, show_error
 from app_support.tune_view import keep_offer, tune_view
-from musicrnn.data.tune_types import TUNE_TYPES
 from musicrnn.errors import MusicRNNError
 from musicrnn.generation.endings import DEFAULT_ENDINGS, ending_options
 from musicrnn.generation.options import DEFAULT_STRICT_BARS
 from musicrnn.generation.prime import known_types
+from musicrnn.notation.tune_types import TUNE_TYPES
 
 ANY = "any (the model chooses)"
 # For a model trained without tune types: the meters of the common types (what the picker offered before types).

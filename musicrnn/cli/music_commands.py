@@ -159,7 +159,6 @@ def render_file(path: str, formats: list[str], out: str, *, tempo: float | None 
     Raises MusicRNNError for an unreadable file or bad options, OSError if `out` cannot
     be made; a tune that fails is reported in its row.
     """
-    from musicrnn.data.tune_types import type_tempo
     from musicrnn.music.isolated import render_all
     from musicrnn.music.midi import check_options, resolve_instrument
 
@@ -174,8 +173,8 @@ def render_file(path: str, formats: list[str], out: str, *, tempo: float | None 
         row: dict[str, Any] = _tune_id(k, tune)
         t0 = time.perf_counter()
         try:
-            res = render_all(tune, formats, tempo=type_tempo(tune) if tempo is None else tempo,
-                             instrument=instrument, transpose=transpose, swing=swing, check=False, timeout=timeout)
+            res = render_all(tune, formats, tempo=tempo, instrument=instrument, transpose=transpose, swing=swing,
+                             check=False, timeout=timeout)
             files, errors = {}, dict(res["errors"])
             base = f"{stem}-{k + 1:04d}-{safe_name(row['title'], limit=40, keep='').lower()}"
             for fmt, data in res["data"].items():

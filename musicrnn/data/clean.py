@@ -7,9 +7,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from musicrnn.data.barlines import fix_line_ends, meter_agreement
-from musicrnn.data.tune_types import normalize_rhythm
 from musicrnn.notation.fields import FIELD_LINE
 from musicrnn.notation.meter import default_unit, normalize_meter
+from musicrnn.notation.tune_types import normalize_rhythm
 from musicrnn.notation.tunes import normalize_newlines
 
 # Header fields kept (in this order) when present; the rest of the header is natural language or layout.

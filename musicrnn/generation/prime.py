@@ -2,8 +2,8 @@
 and which tune types a model knows (its checkpoint's data description says what it was trained on)."""
 from __future__ import annotations
 
-from musicrnn.data.tune_types import TUNE_TYPES
 from musicrnn.errors import OptionError
+from musicrnn.notation.tune_types import TUNE_TYPES
 
 #: A type a model saw in fewer training tunes than this is not offered: it cannot have learned it.
 MIN_TYPE_TUNES = 10

@@ -171,10 +171,10 @@ def abc_to_midi(abc: str, *, tempo: float | None = DEFAULT_TEMPO,
                 swing: float = 0.0) -> bytes:
     """MIDI bytes of a tune, repeats and endings played as written.
 
-    `tempo` counts quarter notes per minute (None: the tune's Q:, else 120); `instrument`
-    is a name from INSTRUMENTS or a GM program; `transpose` in semitones; `swing` 0-1
-    delays off-beat eighths (1 = triplet feel, for hornpipes). Runs in a worker process;
-    raises ABCError for unreadable ABC, RenderError for a crash or time-out.
+    `tempo` counts quarter notes per minute (None: the tune's Q:, else its type's pace from R:, else 120);
+    `instrument` is a name from INSTRUMENTS or a GM program; `transpose` in semitones; `swing` 0-1 delays
+    off-beat eighths (1 = triplet feel, for hornpipes). Runs in a worker process; raises ABCError for
+    unreadable ABC, RenderError for a crash or time-out.
     """
     resolve_instrument(instrument)
     check_options(tempo, transpose, swing)

@@ -115,7 +115,8 @@ def _fit_pitch(p: int) -> int:
 
 
 def playing_tempo(perf: Performance, tempo: float | None) -> float:
-    """Quarter notes per minute the MIDI plays at: the user's tempo, else the tune's `Q:`, else the default."""
+    """Quarter notes per minute the MIDI plays at: the user's tempo, else the tune's own
+    (`Performance.tune_tempo`: its `Q:`, else its type's pace), else the default."""
     return float(tempo if tempo is not None else (perf.tune_tempo or DEFAULT_TEMPO))
 
 

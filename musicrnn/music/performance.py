@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from musicrnn.errors import ABCError
 from musicrnn.music.music21_text import parse_music21, playback_abc
 from musicrnn.music.structure import check_size, tune_text
+from musicrnn.notation.tune_types import type_tempo
 from musicrnn.notation.tunes import tune_label
 
 
@@ -14,7 +15,7 @@ class Performance:
     """The notes of a tune as they sound: times in quarter notes, repeats expanded."""
 
     notes: list[tuple[float, float, int, int]]  # (start, duration, MIDI pitch, voice)
-    tune_tempo: float | None  # quarter notes per minute from Q:, if any
+    tune_tempo: float | None  # quarter notes per minute the tune asks for: its Q:, else its type's pace (R:)
     title: str
     voices: int
     length: float = 0.0  # quarter notes, trailing rests included
@@ -73,5 +74,5 @@ def performance_local(abc: str) -> Performance:
             bpm = float(q)
             break
     notes.sort()
-    return Performance(notes, bpm, tune_label(abc), len(parts), length)
+    return Performance(notes, bpm or type_tempo(abc), tune_label(abc), len(parts), length)
 

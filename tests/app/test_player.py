@@ -100,10 +100,14 @@ def test_the_score_comes_without_waiting_for_the_audio_which_is_made_once_when_a
 def test_a_tune_played_without_a_chosen_tempo_plays_at_its_own():
     from app_support import media as media_module
 
+    def played_at(abc, **kw):  # the player's timeline says the tempo the MIDI and the audio play at
+        return json.loads(media_module.render_tune(abc, **kw)["data"]["timeline"])["bpm"]
+
     jig = GOOD_TUNE.replace("K:D", "R:jig\nK:D")  # as the tunebook, the dataset and the Inside page play it
-    assert media_module.render_tune(jig)["key"] == media_module.render_tune(jig, tempo=168)["key"]
-    paced = GOOD_TUNE.replace("K:D", "R:jig\nQ:3/8=100\nK:D")  # its Q: decides, in the worker
-    assert media_module.render_tune(paced)["key"] != media_module.render_tune(paced, tempo=168)["key"]
+    assert played_at(jig) == 168  # a jig's 112 dotted quarters
+    paced = GOOD_TUNE.replace("K:D", "R:jig\nQ:3/8=100\nK:D")  # its Q: decides
+    assert played_at(paced) == 150 and played_at(paced, tempo=90) == 90  # a chosen tempo decides over both
+    assert played_at(GOOD_TUNE) == 120
 
 
 def test_a_render_without_midi_says_so_instead_of_playing():

@@ -120,6 +120,16 @@ def test_tempo_none_takes_the_tunes_q_field():
     assert [round(s, 3) for s, _, _ in notes] == [0.0, 1.0, 2.0, 3.0]
 
 
+def test_tempo_none_without_a_q_field_takes_the_tunes_type_pace():
+    jig = "X:1\nR:Double Jig\nL:1/8\nM:6/8\nK:G\nGAB c3|"  # 112 dotted quarters: 168 quarters
+    starts = [s for s, _, _ in midi_notes(render.abc_to_midi(jig, tempo=None))]
+    assert starts[1] - starts[0] == pytest.approx(60 / 168 / 2, abs=1e-3)
+    with_q = midi_notes(render.abc_to_midi(jig.replace("K:G", "Q:1/4=60\nK:G"), tempo=None))
+    assert with_q[1][0] - with_q[0][0] == pytest.approx(0.5, abs=1e-3)  # its own Q: wins over its type
+    untyped = midi_notes(render.abc_to_midi(jig.replace("R:Double Jig\n", ""), tempo=None))
+    assert untyped[1][0] - untyped[0][0] == pytest.approx(0.25, abs=1e-3)  # neither: 120
+
+
 def test_swing_delays_offbeat_eighths():
     straight = midi_notes(render.abc_to_midi(HEAD + "C/D/E/F/ G2|", tempo=120))
     swung = midi_notes(render.abc_to_midi(HEAD + "C/D/E/F/ G2|", tempo=120, swing=1.0))

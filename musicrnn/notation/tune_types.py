@@ -13,6 +13,8 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
+from musicrnn.notation.fields import header_field
+
 
 @dataclass(frozen=True)
 class TuneType:
@@ -74,8 +76,6 @@ def type_tempo(tune: str) -> float | None:
     """Quarter notes per minute that a tune asks for by its `R:` alone: its type's session pace (a jig 168, a
     reel 200) when its header names a rhythm and sets no `Q:`, else None (a `Q:` is the tune's own tempo,
     which the music layer reads)."""
-    from musicrnn.notation.fields import header_field
-
     rhythm = header_field(tune, "R")
     if not rhythm or header_field(tune, "Q") is not None:
         return None
