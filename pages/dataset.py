@@ -20,20 +20,23 @@ from musicrnn.files import atomic_write_bytes, safe_name
 
 
 @st.cache_resource(max_entries=3, show_spinner="Reading and cleaning the tunes…")
-def load(src: str, stamp: float):
-    from musicrnn.data.split import load_corpus
+def load(src: str, stamp: float) -> tuple[dict, list[str]]:
+    """The source's description and its clean tunes (training tunes first), through the stream cache that
+    training uses: a source read once, here or by a training run, is not cleaned again."""
+    from musicrnn.data.stream import prepare
 
-    return load_corpus(src)
+    prepared = prepare(src)
+    return prepared.description, prepared.texts()
 
 
 @st.cache_data(max_entries=6, show_spinner="Counting…")
 def stats(src: str, stamp: float) -> dict:
     from musicrnn.data.stats import corpus_stats
 
-    corpus = load(src, stamp)
-    s = corpus_stats(corpus.all_tunes)
-    s["lengths"] = [len(t) for t in corpus.all_tunes]
-    s["describe"] = corpus.describe()
+    description, tunes = load(src, stamp)
+    s = corpus_stats(tunes)
+    s["lengths"] = [len(t) for t in tunes]
+    s["describe"] = description
     return s
 
 
@@ -52,7 +55,7 @@ def stamp_of(src: str) -> float:
 
 def save_upload() -> None:
     """Check an uploaded .json/.abc and keep it under data/uploads (so the Train page can use it too)."""
-    from musicrnn.data.split import load_corpus
+    from musicrnn.data.stream import prepare
 
     f = st.session_state.get("ds_upload")
     st.session_state.pop("ds_upload_error", None)
@@ -69,7 +72,7 @@ def save_upload() -> None:
         probe = Path(tmp) / name
         probe.write_bytes(data)
         try:
-            load_corpus(str(probe))
+            prepare(str(probe))  # cached by content: the page then reads the kept copy without cleaning it again
         except MusicRNNError as e:
             st.session_state["ds_upload_error"] = (f.name, str(e).replace(str(probe), f.name))
             return
@@ -140,7 +143,7 @@ if not src:
 
 try:
     s = stats(src, stamp_of(src))
-    corpus = load(src, stamp_of(src))
+    tunes = load(src, stamp_of(src))[1]
 except MusicRNNError as e:
     show_error(f"Cannot read {src}", e)
     st.stop()
@@ -202,7 +205,6 @@ else:
 # ------------------------------------------------------------------------------------------- browser
 
 st.subheader("Tune browser")
-tunes = corpus.all_tunes
 b1, b2 = st.columns([3, 1], vertical_alignment="bottom")
 query = b1.text_input("Search the ABC (notes, a key like K:Ador, a meter like M:9/8)", key="ds_query",
                       persist_state="session").strip()

@@ -63,6 +63,12 @@ class Prepared:
         """The validation stream cut back into tunes, each ending with its `<eos>`."""
         return split_stream(self.val)
 
+    def texts(self, part: str = "all") -> list[str]:
+        """The clean tunes of one split ("train" or "val") or of both ("all": training tunes first), as text:
+        what `load_corpus` gives, read back from the cached streams instead of cleaned again."""
+        streams = {"train": (self.train,), "val": (self.val,), "all": (self.train, self.val)}[part]
+        return [self.vocab.decode(t) for stream in streams for t in split_stream(stream)]
+
 
 def split_stream(stream: np.ndarray) -> list[np.ndarray]:
     """A stream cut back into its tunes, each ending with its `<eos>`."""

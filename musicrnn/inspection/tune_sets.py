@@ -58,7 +58,7 @@ def _split(ckpt: dict, part: str) -> ValidationTunes:
                           "give the tunes to read")
     val_fraction = (ckpt.get("train_config") or {}).get("val_fraction", 0.05)
     prepared = prepare(source, val_fraction=val_fraction)
-    tunes = [prepared.vocab.decode(t) for t in (prepared.val_tunes() if part == "val" else prepared.train_tunes())]
+    tunes = prepared.texts(part)
     if not tunes:
         raise CorpusError(f"{source}: has no {'validation' if part == 'val' else 'training'} tunes; give the "
                           "tunes to read")

@@ -53,6 +53,21 @@ def test_stats_slider_and_browser_on_a_folder(app_env, small_abc_corpus):
     assert any("No tune matches" in w.value for w in at.warning)
 
 
+def test_a_source_read_once_is_not_cleaned_again(app_env, small_abc_corpus, monkeypatch):
+    from musicrnn.data import split, stream
+    from musicrnn.data.stream import prepare
+
+    prepare(small_abc_corpus)  # as a training run on these tunes leaves the stream cache
+
+    def no_cleaning(*args, **kwargs):
+        raise AssertionError("the page cleaned tunes the stream cache holds")
+
+    for module in (split, stream):
+        monkeypatch.setattr(module, "clean_corpus", no_cleaning)
+    at = use_path(new_app("dataset"), small_abc_corpus)
+    assert not at.error and 200 < int(metric(at, "Tunes").replace(",", "")) <= 400
+
+
 def test_missing_path_is_an_error_and_the_page_keeps_working(app_env, tmp_path):
     at = use_path(new_app("dataset"), tmp_path / "nothing-here")
     assert any("no such file or folder" in e.value for e in at.error)

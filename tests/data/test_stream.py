@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from musicrnn.data.split import load_corpus
 from musicrnn.data.stats import corpus_stats, padding_report
 from musicrnn.data.stream import prepare, split_stream
 from musicrnn.data.vocab import EOS, Vocab
@@ -35,6 +36,16 @@ def test_prepare_caches_by_content(tmp_path, oneills_abc, monkeypatch):
     src.write_text(src.read_text() + "\nX:99\nK:G\nGABc dedB|\n")
     changed = prepare(src)
     assert not changed.cached and changed.description["train_tunes"] + changed.description["val_tunes"] == 51
+
+
+def test_cached_streams_read_back_as_the_clean_tunes(tmp_path, oneills_abc, monkeypatch):
+    monkeypatch.setenv("MUSICRNN_CACHE", str(tmp_path / "cache"))
+    corpus = load_corpus(oneills_abc)
+    prepare(oneills_abc)
+    cached = prepare(oneills_abc)
+    assert cached.cached
+    assert cached.texts("train") == corpus.train and cached.texts("val") == corpus.val
+    assert cached.texts() == corpus.all_tunes and len(corpus.val) > 0
 
 
 def test_stats_figures():
