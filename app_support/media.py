@@ -11,7 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from musicrnn.errors import MusicRNNError
+from musicrnn.errors import MusicRNNError, RenderError
 
 #: What a render makes at once. The page's audio (WAV: Opus takes longer to synthesize here) is made from the
 #: MIDI when the player first asks for it (`page_audio`), so the score is drawn without waiting for the sound.
@@ -96,6 +96,7 @@ def render_tune(abc: str, *, tempo: float | None = None, instrument: str = "pian
     res = render_all(abc, RENDER_FORMATS, tempo=tempo, instrument=instrument, transpose=transpose,
                      swing=swing, check=True, ended=ended, page_width=page_width)
     res["key"] = key
+    res["request"] = {"abc": abc, "transpose": transpose}  # what the printable sheet is made of
     _CACHE.put(key, res)
     return res
 
@@ -112,6 +113,26 @@ def page_audio(res: dict) -> bytes:
             raise MusicRNNError(res["errors"].get("midi") or "this render has no MIDI to play")
         wav = res["data"]["wav"] = compact_wav(midi_to_wav(midi))
     return wav
+
+
+def print_sheet(res: dict) -> bytes:
+    """The printable sheet (`musicrnn.music.sheet`) of a render: its score laid out for paper and transposed as
+    it plays, under the tune's title; made the first time it is asked for and kept in the render. Raises
+    MusicRNNError when the tune has no score."""
+    sheet = res["data"].get("sheet")
+    if sheet is None:
+        from musicrnn.music.isolated import print_svg
+        from musicrnn.music.sheet import sheet_html
+        from musicrnn.notation.fields import header_value
+
+        xml = res["data"].get("musicxml")
+        if xml is None or not res["data"].get("svg"):
+            raise RenderError(res["errors"].get("svg") or res["errors"].get("musicxml") or "this tune has no score")
+        request = res["request"]
+        svg = print_svg(xml, transpose=request["transpose"])
+        sheet = res["data"]["sheet"] = sheet_html(header_value(request["abc"], "T") or "Untitled tune",
+                                                  [svg]).encode()
+    return sheet
 
 
 def check_many(texts: list[str], ended: list[bool | None]) -> list[dict | None | str]:

@@ -338,7 +338,7 @@ function makePlayer(host, setStateValue) {
   });
 
   // ----- files
-  function drawFiles(files) {
+  function drawFiles(files, sheet) {
     v.files.textContent = "";
     const stem = self.stem || "tune";
     const abcLink = el("a", { class: "mr-file", href: "#", download: stem + ".abc", role: "button",
@@ -355,6 +355,11 @@ function makePlayer(host, setStateValue) {
       const [label, ext] = names[fmtName] || [fmtName, ""];
       el("a", { class: "mr-file", href: url + "?name=" + encodeURIComponent(stem), download: stem + ext,
                 role: "button", "aria-label": "Download " + label }, row, "⤓ " + label);
+    }
+    if (sheet) {  // the score laid out for paper, in a tab of its own, with its own Print button
+      el("a", { class: "mr-file", href: sheet, target: "_blank", rel: "noopener", role: "button",
+                "aria-label": "Print the score", title: "Open the score laid out for A4 paper, to print" },
+         row, "⎙ Print");
     }
   }
 
@@ -376,7 +381,7 @@ function makePlayer(host, setStateValue) {
     }
     v.play.disabled = !r.audio;
     v.toolbar.style.display = r.audio || r.svg ? "" : "none";  // nothing to play: only the problem shows
-    drawFiles(r.files);
+    drawFiles(r.files, r.sheet);
     v.status.textContent = (r.summary || "") + (r.no_audio && !r.problem ? " · no audio: " + r.no_audio : "")
       + (r.timeline && !r.timeline.exact ? " · the cursor follows the bars as written" : "");
     v.problem.textContent = problemText(r.problem);

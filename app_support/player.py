@@ -79,8 +79,9 @@ def check_summary(check: dict | None) -> str:
 
 
 def made_from(fmt: str) -> str:
-    """The render format a served file is made from: the page's and the full-quality WAV come from the MIDI."""
-    return "midi" if fmt.startswith("wav") else fmt
+    """The render format a served file is made from: the page's and the full-quality WAV come from the MIDI,
+    the printable sheet from the score."""
+    return "midi" if fmt.startswith("wav") else "svg" if fmt == "sheet" else fmt
 
 
 def payload(res: dict, abc: str) -> dict:
@@ -90,13 +91,14 @@ def payload(res: dict, abc: str) -> dict:
     return {"key": res["key"], "svg": data.get("svg"),
             "timeline": json.loads(data["timeline"]) if data.get("timeline") else None,
             "audio": f"{base}/wav" if data.get("midi") else None, "files": files,
+            "sheet": f"{base}/sheet" if data.get("svg") else None,
             "problem": problem_of(res, abc), "summary": check_summary(res.get("check")),
             "no_audio": None if data.get("midi") else res["errors"].get("midi")}
 
 
 def refused(e: MusicRNNError) -> dict:
     """What the player draws for a tune the renderers refuse (too long, bad options): only the problem."""
-    return {"key": None, "svg": None, "timeline": None, "audio": None, "files": {},
+    return {"key": None, "svg": None, "timeline": None, "audio": None, "files": {}, "sheet": None,
             "problem": {"message": str(e)[:400], "line": None, "column": None}, "summary": "", "no_audio": None}
 
 

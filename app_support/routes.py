@@ -12,11 +12,12 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from app_support.live import LiveDocuments
-from app_support.media import cached_render, page_audio
+from app_support.media import cached_render, page_audio, print_sheet
 from app_support.player import FILES, MEDIA_PATH, RENDER_PATH, made_from, render_payload
 from musicrnn.errors import MusicRNNError
 from musicrnn.files import safe_name
 from musicrnn.music.isolated import midi_to_wav
+from musicrnn.music.sheet import SHEET_CSP
 from musicrnn.music.structure import MAX_ABC_CHARS
 from musicrnn.training.run_folder import run_folder_named
 
@@ -88,14 +89,15 @@ async def render(request: Request) -> Response:
 
 
 _MEDIA_TYPES = {"wav": "audio/wav", "midi": "audio/midi", "musicxml": "application/vnd.recordare.musicxml+xml",
-                "wav-full": "audio/wav"}
-_EXTENSIONS = {"wav": "wav", **FILES}  # the page's audio, and the downloads
+                "wav-full": "audio/wav", "sheet": "text/html; charset=utf-8"}
+_EXTENSIONS = {"wav": "wav", "sheet": "html", **FILES}  # the page's audio, the printable sheet, the downloads
 
 
 async def media(request: Request) -> Response:
-    """GET api/media/<render key>/<wav|midi|musicxml|wav-full>[?name=stem]: a file of a render made in this
-    process (both WAVs are synthesized from its MIDI on demand, the page's once); with `name`, as a download.
-    500 says why the synthesizer failed."""
+    """GET api/media/<render key>/<wav|midi|musicxml|wav-full|sheet>[?name=stem]: a file of a render made in
+    this process (both WAVs are synthesized from its MIDI on demand, the page's once; the sheet is the score laid
+    out for printing, `music.sheet`); with `name`, as a download. 500 says why the synthesizer or the engraver
+    failed."""
     key, fmt = request.path_params["key"], request.path_params["fmt"]
     res = cached_render(key)
     if fmt not in _MEDIA_TYPES:
@@ -111,9 +113,14 @@ async def media(request: Request) -> Response:
             data = await run_in_threadpool(page_audio, res)
         elif fmt == "wav-full":
             data = await run_in_threadpool(midi_to_wav, data)
+        elif fmt == "sheet":
+            data = await run_in_threadpool(print_sheet, res)
     except MusicRNNError as e:
-        return JSONResponse({"error": f"the audio could not be made: {e}"}, status_code=500)
+        what = "sheet" if fmt == "sheet" else "audio"
+        return JSONResponse({"error": f"the {what} could not be made: {e}"}, status_code=500)
     headers = {"Cache-Control": "private, max-age=3600"}
+    if fmt == "sheet":
+        headers |= {"Content-Security-Policy": SHEET_CSP, "X-Content-Type-Options": "nosniff"}
     name = request.query_params.get("name")
     if name:
         headers["Content-Disposition"] = f'attachment; filename="{safe_name(name)}.{_EXTENSIONS[fmt]}"'

@@ -124,6 +124,9 @@ _SVG_OPTIONS = {
 
 #: Narrowest and widest page the score is laid out on (verovio units: 10 per staff space at scale 100).
 PAGE_WIDTHS = (600, 2100)
+#: The page a score is laid out on for paper: printed at A4's width, a jig has four or five bars to a line and
+#: a staff some 6.5 mm high, near what tunebooks set (the screen's widest page fits a third more to a line).
+PRINT_WIDTH = 1600
 
 
 def engrave_local(xml: bytes | str, *, transpose: int = 0, page_width: int | None = None) -> tuple[str, Layout]:
@@ -144,6 +147,11 @@ def engrave_local(xml: bytes | str, *, transpose: int = 0, page_width: int | Non
     if not svg:
         raise RenderError("verovio produced no SVG")
     return sanitize_svg(svg), read_layout(tk.getMEI())
+
+
+def print_svg_local(xml: bytes | str, *, transpose: int = 0) -> str:
+    """The sanitized SVG of a MusicXML score laid out for paper (PRINT_WIDTH), transposed."""
+    return engrave_local(xml, transpose=transpose, page_width=PRINT_WIDTH)[0]
 
 
 def musicxml_to_svg_local(xml: bytes | str, *, transpose: int = 0) -> str:

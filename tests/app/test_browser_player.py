@@ -268,6 +268,27 @@ def test_hostile_tune_text_stays_text(browser, server):
     page.close()
 
 
+def test_print_opens_the_score_for_paper_and_its_title_stays_text(browser, server):
+    page = open_tune(browser, server, "Hostile")
+    link = page.locator(PLAYER).get_by_role("button", name="Print the score")
+    assert link.get_attribute("target") == "_blank"
+    with page.context.expect_page() as opened:
+        link.click()
+    sheet = opened.value
+    sheet.wait_for_load_state()
+    sheet.locator("section.tune svg").first.wait_for(state="attached", timeout=30_000)
+    assert sheet.evaluate("() => window.__pwned") is None
+    assert sheet.locator("img, foreignObject, [onload], [onerror]").count() == 0
+    assert sheet.title() == '<img src=x onerror="window.__pwned=1">'  # the title as text, not markup
+    assert sheet.get_by_role("button", name="Print").is_visible()
+    sheet.emulate_media(media="print")
+    assert not sheet.get_by_role("button", name="Print").is_visible()  # nothing but the score on paper
+    shot(sheet, server, "player-print")
+    sheet.close()
+    assert not page.outside, page.outside
+    page.close()
+
+
 @pytest.mark.parametrize("width, height, name", [(1400, 1000, "player-studio"), (390, 844, "player-studio-phone")])
 def test_the_studio_generates_a_tune_that_plays(browser, server, width, height, name):
     phone = width < 500

@@ -46,6 +46,24 @@ def test_an_edit_renders_score_timeline_audio_and_files():
     assert call(media, path_params={"key": key, "fmt": "exe"}).status_code == 404
 
 
+def test_print_opens_the_score_laid_out_for_paper_in_the_key_it_plays():
+    from musicrnn.music.sheet import SHEET_CSP
+
+    titled = GOOD_TUNE.replace("X:1\n", "X:1\nT:Tom's <b>jig</b>\n")
+    status, doc = post_render({"abc": titled, "transpose": 2})
+    assert status == 200 and doc["sheet"] == f"api/media/{doc['key']}/sheet"
+    page = call(media, path_params={"key": doc["key"], "fmt": "sheet"})
+    text = page.body.decode()
+    assert page.status_code == 200 and page.media_type.startswith("text/html")
+    assert page.headers["content-security-policy"] == SHEET_CSP and page.headers["x-content-type-options"] == "nosniff"
+    assert "<title>Tom&#x27;s &lt;b&gt;jig&lt;/b&gt;</title>" in text and "<b>jig</b>" not in text
+    assert text.count('<section class="tune"><svg') == 1
+    plain = post_render({"abc": titled})[1]
+    assert call(media, path_params={"key": plain["key"], "fmt": "sheet"}).body != page.body  # transposed
+    refused = post_render({"abc": "X:1\nK:C\n" + "C" * 60_000})[1]
+    assert refused["sheet"] is None
+
+
 @pytest.mark.parametrize("payload, field", [({"abc": 5}, "abc"), ({"abc": "X:1", "tempo": "fast"}, "tempo"),
                                             ({"abc": "X:1", "transpose": True}, "transpose")])
 def test_a_bad_field_is_named(payload, field):
