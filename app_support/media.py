@@ -135,6 +135,32 @@ def print_sheet(res: dict) -> bytes:
     return sheet
 
 
+#: The most tunes one printable sheet holds (a tunebook's search narrows a larger book).
+PRINT_LIMIT = 100
+
+
+def print_tunes(tunes: list[str], title: str) -> bytes:
+    """The printable sheet of several tunes, each engraved for paper in the render workers side by side, in the
+    order given (at most PRINT_LIMIT); a tune that cannot be engraved is named after the others, with why."""
+    from musicrnn.music.isolated import get_pool, print_tune_svg
+    from musicrnn.music.sheet import sheet_html
+    from musicrnn.notation.tunes import tune_label
+
+    def one(abc: str) -> tuple[str | None, str | None]:
+        try:
+            return print_tune_svg(abc), None
+        except MusicRNNError as e:  # its message names the tune, as the music layer's errors do
+            label = tune_label(abc)
+            return None, str(e) if label in str(e) else f"{label}: {e}"
+
+    with ThreadPoolExecutor(max_workers=get_pool().size) as ex:
+        done = list(ex.map(one, tunes[:PRINT_LIMIT]))
+    problems = [p for _, p in done if p] + ([f"{len(tunes) - PRINT_LIMIT} more tunes: a sheet holds at most "
+                                             f"{PRINT_LIMIT}; search to print the others"]
+                                            if len(tunes) > PRINT_LIMIT else [])
+    return sheet_html(title, [svg for svg, _ in done if svg], problems).encode()
+
+
 def check_many(texts: list[str], ended: list[bool | None]) -> list[dict | None | str]:
     """Check several tunes at once (the render workers run side by side): a report dict, or an error."""
     from musicrnn.music.isolated import check

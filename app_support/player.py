@@ -21,6 +21,7 @@ from musicrnn.notation.fields import header_value
 
 MEDIA_PATH = "api/media"  # relative to the app's root, like the live view's routes
 RENDER_PATH = "api/render"
+TUNEBOOK_SHEET_PATH = "api/tunebook/sheet"  # the Tunebook page's printable sheet (`routes.tunebook_sheet`)
 #: The files a render offers for download (`api/media/<key>/<format>`), by format, with their extension.
 FILES = {"midi": "mid", "musicxml": "musicxml", "wav-full": "wav"}
 

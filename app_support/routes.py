@@ -12,15 +12,17 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from app_support.live import LiveDocuments
-from app_support.media import cached_render, page_audio, print_sheet
-from app_support.player import FILES, MEDIA_PATH, RENDER_PATH, made_from, render_payload
+from app_support.media import cached_render, page_audio, print_sheet, print_tunes
+from app_support.player import FILES, MEDIA_PATH, RENDER_PATH, TUNEBOOK_SHEET_PATH, made_from, render_payload
 from musicrnn.errors import MusicRNNError
 from musicrnn.files import safe_name
 from musicrnn.music.isolated import midi_to_wav
 from musicrnn.music.sheet import SHEET_CSP
 from musicrnn.music.structure import MAX_ABC_CHARS
 from musicrnn.training.run_folder import run_folder_named
+from musicrnn.tunebook import Tunebook, with_title
 
+SHEET_HEADERS = {"Content-Security-Policy": SHEET_CSP, "X-Content-Type-Options": "nosniff"}
 LIVE_PATH = "api/live"  # relative to the app's root: the page finds it as `api/live/<run name>`
 PLOTLY_PATH = "api/plotly.min.js"
 _docs = LiveDocuments()
@@ -120,15 +122,32 @@ async def media(request: Request) -> Response:
         return JSONResponse({"error": f"the {what} could not be made: {e}"}, status_code=500)
     headers = {"Cache-Control": "private, max-age=3600"}
     if fmt == "sheet":
-        headers |= {"Content-Security-Policy": SHEET_CSP, "X-Content-Type-Options": "nosniff"}
+        headers |= SHEET_HEADERS
     name = request.query_params.get("name")
     if name:
         headers["Content-Disposition"] = f'attachment; filename="{safe_name(name)}.{_EXTENSIONS[fmt]}"'
     return Response(data, media_type=_MEDIA_TYPES[fmt], headers=headers)
 
 
+async def tunebook_sheet(request: Request) -> Response:
+    """GET api/tunebook/sheet[?search=text]: the tunebook's tunes (those the search finds, as the Tunebook page
+    lists them) on one printable sheet, each under its title."""
+    search = request.query_params.get("search") or None
+    try:
+        tunes = Tunebook().list(search)
+    except MusicRNNError as e:
+        return JSONResponse({"error": f"cannot open the tunebook: {e}"}, status_code=500)
+    if not tunes:
+        return JSONResponse({"error": "no saved tune matches that search" if search else "the tunebook is empty"},
+                            status_code=404)
+    title = f"Tunebook: {search}" if search else "Tunebook"
+    data = await run_in_threadpool(print_tunes, [with_title(t.abc, t.title) for t in tunes], title)
+    return Response(data, media_type="text/html; charset=utf-8", headers={**SHEET_HEADERS, "Cache-Control": "no-store"})
+
+
 def routes() -> list[Route]:
     return [Route(f"/{LIVE_PATH}/{{name}}", live_run, methods=["GET"]),
             Route(f"/{PLOTLY_PATH}", plotly_js, methods=["GET"]),
             Route(f"/{RENDER_PATH}", render, methods=["POST"]),
-            Route(f"/{MEDIA_PATH}/{{key}}/{{fmt}}", media, methods=["GET"])]
+            Route(f"/{MEDIA_PATH}/{{key}}/{{fmt}}", media, methods=["GET"]),
+            Route(f"/{TUNEBOOK_SHEET_PATH}", tunebook_sheet, methods=["GET"])]

@@ -1,12 +1,14 @@
 """Tunebook: the tunes saved from the studio, with the settings that made them; play, edit, delete, export, or
 have the studio keep a tune's first bars and write the rest."""
 import json
+from urllib.parse import quote
 
 import streamlit as st
 
 from app_support import studio_keep
 from app_support.access import managed_note, may_change_tune
 from app_support.navigation import PAGE_FILES
+from app_support.player import TUNEBOOK_SHEET_PATH
 from app_support.text import md_escape, show_error
 from app_support.tune_view import keep_offer, tune_view
 from musicrnn.errors import MusicRNNError
@@ -27,7 +29,7 @@ except MusicRNNError as e:
     show_error("Cannot open the tunebook", e)
     st.stop()
 
-c1, c2 = st.columns([3, 1], vertical_alignment="bottom")
+c1, c2, c3 = st.columns([3, 1, 1], vertical_alignment="bottom")
 c1.text_input("Search titles and ABC", key="tb_search", persist_state="session")
 try:
     export = book.export_abc() if total else ""
@@ -36,6 +38,10 @@ except MusicRNNError as e:
     show_error("Cannot export", e)
 c2.download_button("Export all (.abc)", export, file_name="tunebook.abc", mime="text/plain", key="tb_export",
                    on_click="ignore", disabled=not total, icon=":material/download:", width="stretch")
+search = st.session_state.get("tb_search") or ""
+c3.link_button("Print these", TUNEBOOK_SHEET_PATH + (f"?search={quote(search)}" if search else ""),
+               disabled=not tunes, icon=":material/print:", width="stretch",
+               help="Opens the tunes listed here, each laid out for A4 paper, in a new tab, to print")
 st.caption(f"{total} tune(s) in {md_escape(str(book.path))} (set MUSICRNN_TUNEBOOK to use another file)")
 
 if not tunes:

@@ -154,6 +154,11 @@ def print_svg_local(xml: bytes | str, *, transpose: int = 0) -> str:
     return engrave_local(xml, transpose=transpose, page_width=PRINT_WIDTH)[0]
 
 
+def print_tune_svg_local(abc: str) -> str:
+    """A tune's score laid out for paper (`print_svg_local` of its MusicXML)."""
+    return print_svg_local(musicxml_local(abc))
+
+
 def musicxml_to_svg_local(xml: bytes | str, *, transpose: int = 0) -> str:
     return engrave_local(xml, transpose=transpose)[0]
 

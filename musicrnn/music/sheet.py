@@ -26,6 +26,7 @@ body { margin: 0; background: #f4f4f2; font-family: system-ui, sans-serif; color
 .sheet { max-width: 210mm; margin: 0 auto 2rem; background: #fff; padding: 12mm; box-sizing: border-box; }
 .tune { break-inside: avoid; page-break-inside: avoid; margin-bottom: 10mm; }
 .tune svg { width: 100%; height: auto; display: block; }
+.problem { color: #8a1c1c; }
 @media print {
   body { background: #fff; }
   .toolbar { display: none; }
@@ -34,15 +35,17 @@ body { margin: 0; background: #f4f4f2; font-family: system-ui, sans-serif; color
 """
 
 
-def sheet_html(title: str, scores: list[str]) -> str:
+def sheet_html(title: str, scores: list[str], problems: list[str] = ()) -> str:
     """The HTML page of `scores` (SVG documents that have passed `svg.sanitize_svg`, as `score.engrave_local`
-    returns them), one after another, under the page title `title` (plain text: it is escaped)."""
+    returns them), one after another, under the page title `title`; `problems` (a tune that could not be
+    engraved, and why) are listed after them. Titles and problems are plain text: they are escaped."""
     name = html.escape(title.strip() or "Tunes", quote=True)
     tunes = "\n".join(f'<section class="tune">{svg}</section>' for svg in scores)
+    missing = "".join(f'<p class="problem">Not printed: {html.escape(p)}</p>' for p in problems)
     count = f"{len(scores)} tunes" if len(scores) != 1 else "1 tune"
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{name}</title><style>{_STYLE}</style></head><body>"
             f'<div class="toolbar"><button id="print" type="button">Print</button>'
             f"<span>{name} · {count} · laid out for A4</span></div>"
-            f'<main class="sheet">{tunes}</main><script>{PRINT_SCRIPT}</script></body></html>\n')
+            f'<main class="sheet">{tunes}{missing}</main><script>{PRINT_SCRIPT}</script></body></html>\n')

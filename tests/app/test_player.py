@@ -1,34 +1,18 @@
 """The player's server side: what a render tells the page, the render route an edit calls, the media route."""
 from __future__ import annotations
 
-import asyncio
 import json
 
 import pytest
-from starlette.requests import Request
 
 from app_support.player import beats_per_bar, check_summary, payload, problem_of, render_payload
 from app_support.routes import media, render
 from musicrnn.errors import MusicRNNError
-from tests.helpers.app import GOOD_TUNE
-
-
-def call(handler, method="GET", path="/", body=b"", path_params=None, query=b""):
-    sent = {"done": False}
-
-    async def receive():
-        if sent["done"]:
-            return {"type": "http.disconnect"}
-        sent["done"] = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    scope = {"type": "http", "method": method, "path": path, "headers": [], "query_string": query,
-             "path_params": path_params or {}}
-    return asyncio.run(handler(Request(scope, receive)))
+from tests.helpers.app import GOOD_TUNE, call_route
 
 
 def post_render(payload) -> tuple[int, dict]:
-    r = call(render, "POST", "/api/render", json.dumps(payload).encode())
+    r = call_route(render, "POST", "/api/render", json.dumps(payload).encode())
     return r.status_code, json.loads(r.body)
 
 
@@ -38,12 +22,12 @@ def test_an_edit_renders_score_timeline_audio_and_files():
     assert doc["timeline"]["exact"] and doc["timeline"]["bpm"] == 150 and doc["timeline"]["events"]
     assert set(doc["files"]) == {"midi", "musicxml", "wav-full"} and doc["audio"].endswith("/wav")
     key = doc["key"]
-    wav = call(media, path_params={"key": key, "fmt": "wav"})
+    wav = call_route(media, path_params={"key": key, "fmt": "wav"})
     assert wav.status_code == 200 and wav.body[:4] == b"RIFF" and wav.media_type == "audio/wav"
-    midi = call(media, path_params={"key": key, "fmt": "midi"}, query=b"name=My%20jig")
+    midi = call_route(media, path_params={"key": key, "fmt": "midi"}, query=b"name=My%20jig")
     assert midi.body[:4] == b"MThd" and 'filename="My-jig.mid"' in midi.headers["content-disposition"]
-    assert call(media, path_params={"key": "0" * 32, "fmt": "wav"}).status_code == 404
-    assert call(media, path_params={"key": key, "fmt": "exe"}).status_code == 404
+    assert call_route(media, path_params={"key": "0" * 32, "fmt": "wav"}).status_code == 404
+    assert call_route(media, path_params={"key": key, "fmt": "exe"}).status_code == 404
 
 
 def test_print_opens_the_score_laid_out_for_paper_in_the_key_it_plays():
@@ -52,14 +36,14 @@ def test_print_opens_the_score_laid_out_for_paper_in_the_key_it_plays():
     titled = GOOD_TUNE.replace("X:1\n", "X:1\nT:Tom's <b>jig</b>\n")
     status, doc = post_render({"abc": titled, "transpose": 2})
     assert status == 200 and doc["sheet"] == f"api/media/{doc['key']}/sheet"
-    page = call(media, path_params={"key": doc["key"], "fmt": "sheet"})
+    page = call_route(media, path_params={"key": doc["key"], "fmt": "sheet"})
     text = page.body.decode()
     assert page.status_code == 200 and page.media_type.startswith("text/html")
     assert page.headers["content-security-policy"] == SHEET_CSP and page.headers["x-content-type-options"] == "nosniff"
     assert "<title>Tom&#x27;s &lt;b&gt;jig&lt;/b&gt;</title>" in text and "<b>jig</b>" not in text
     assert text.count('<section class="tune"><svg') == 1
     plain = post_render({"abc": titled})[1]
-    assert call(media, path_params={"key": plain["key"], "fmt": "sheet"}).body != page.body  # transposed
+    assert call_route(media, path_params={"key": plain["key"], "fmt": "sheet"}).body != page.body  # transposed
     refused = post_render({"abc": "X:1\nK:C\n" + "C" * 60_000})[1]
     assert refused["sheet"] is None
 
@@ -72,8 +56,8 @@ def test_a_bad_field_is_named(payload, field):
 
 
 def test_not_json_and_too_big_are_refused():
-    assert call(render, "POST", "/api/render", b"{nope").status_code == 400
-    assert call(render, "POST", "/api/render", b" " * 300_000).status_code == 413
+    assert call_route(render, "POST", "/api/render", b"{nope").status_code == 400
+    assert call_route(render, "POST", "/api/render", b" " * 300_000).status_code == 413
 
 
 def test_a_parse_problem_has_its_line_and_column():
@@ -109,8 +93,8 @@ def test_the_score_comes_without_waiting_for_the_audio_which_is_made_once_when_a
     calls = []
     real = isolated.midi_to_wav
     monkeypatch.setattr(isolated, "midi_to_wav", lambda midi: calls.append(1) or real(midi))
-    first = call(media, path_params={"key": res["key"], "fmt": "wav"})
-    again = call(media, path_params={"key": res["key"], "fmt": "wav"})
+    first = call_route(media, path_params={"key": res["key"], "fmt": "wav"})
+    again = call_route(media, path_params={"key": res["key"], "fmt": "wav"})
     assert first.status_code == 200 and first.body[:4] == b"RIFF" and again.body == first.body
     assert len(calls) == 1  # the second request is served from the render
 

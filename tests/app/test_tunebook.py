@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from musicrnn.tunebook import Tunebook, TunebookError, default_path
-from tests.helpers.app import GOOD_TUNE, edit_tune, kinds, new_app, playable, texts
+from tests.helpers.app import GOOD_TUNE, call_route, edit_tune, kinds, new_app, playable, texts
 
 
 def test_store_roundtrip(tmp_path, monkeypatch):
@@ -52,6 +52,7 @@ def test_page_play_edit_delete_export(app_env):
     assert playable(at) == 1
     export = next(d for d in kinds(at, "download_button") if d.proto.label.startswith("Export"))
     assert not export.proto.disabled
+    assert [b.proto.url for b in kinds(at, "link_button")] == ["api/tunebook/sheet"]  # print what is listed
     # edit the title and the ABC, save
     at.text_input(key=f"tb_title_{tid}").set_value("Renamed jig")
     edit_tune(at, GOOD_TUNE.replace("K:D", "K:A"))
@@ -68,6 +69,32 @@ def test_page_play_edit_delete_export(app_env):
     assert [t.id for t in book.list()] == [tid]
     at.text_input(key="tb_search").set_value("nothing like this").run()
     assert "No saved tune matches" in texts(at)
+    assert [b.proto.url for b in kinds(at, "link_button")] == ["api/tunebook/sheet?search=nothing%20like%20this"]
+
+
+def test_the_tunebook_prints_the_tunes_a_search_finds_each_under_its_title(app_env, monkeypatch):
+    from app_support import media
+    from app_support.routes import tunebook_sheet
+    from musicrnn.music.sheet import SHEET_CSP
+
+    book = Tunebook(app_env["tunebook"])
+    assert call_route(tunebook_sheet).status_code == 404  # nothing saved yet
+    book.add(GOOD_TUNE, "Jig in D")
+    book.add(GOOD_TUNE.replace("K:D", "K:G"), '<img src=x onerror="alert(1)">')
+    book.add("X:1\nT:Silent\nL:1/8\nM:6/8\nK:D\n", "Silent")
+    page = call_route(tunebook_sheet)
+    text = page.body.decode()
+    assert page.status_code == 200 and page.headers["content-security-policy"] == SHEET_CSP
+    assert text.count('<section class="tune"><svg') == 2 and "2 tunes" in text
+    assert "<img" not in text and "&lt;img src=x" in text  # the title is drawn as text in the score
+    assert "Not printed: &quot;Silent&quot; (X:1) has no notes to engrave" in text
+    assert text.index("&lt;img src=x") < text.index("Jig in D")  # in the page's order: newest first
+    found = call_route(tunebook_sheet, query=b"search=Jig").body.decode()
+    assert found.count('<section class="tune">') == 1 and "<title>Tunebook: Jig</title>" in found
+    assert call_route(tunebook_sheet, query=b"search=nothing").status_code == 404
+    monkeypatch.setattr(media, "PRINT_LIMIT", 1)  # the newest only, which has no notes
+    capped = call_route(tunebook_sheet).body.decode()
+    assert "no notes to engrave" in capped and "Not printed: 2 more tunes: a sheet holds at most 1" in capped
 
 
 def test_page_with_unusable_tunebook_path_is_an_error(app_env, monkeypatch, tmp_path):

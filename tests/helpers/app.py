@@ -143,3 +143,22 @@ def wait_for(pred, timeout=60.0):
             return True
         time.sleep(0.2)
     return False
+
+
+def call_route(handler, method="GET", path="/", body=b"", path_params=None, query=b""):
+    """One request to an app route handler (`app_support/routes.py`), without a server: its Response."""
+    import asyncio
+
+    from starlette.requests import Request
+
+    sent = {"done": False}
+
+    async def receive():
+        if sent["done"]:
+            return {"type": "http.disconnect"}
+        sent["done"] = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    scope = {"type": "http", "method": method, "path": path, "headers": [], "query_string": query,
+             "path_params": path_params or {}}
+    return asyncio.run(handler(Request(scope, receive)))
