@@ -26,6 +26,11 @@ def read_text(path: str | os.PathLike, error: type[MusicRNNError] = MusicRNNErro
         raise error(f"{path}: cannot read: is a folder, expected a file") from None
     except OSError as e:
         raise error(f"{path}: cannot read: {e.strerror}") from None
+    return decode_text(data)
+
+
+def decode_text(data: bytes) -> str:
+    """A file's bytes as text: UTF-8, falling back to Latin-1 (older collections), which reads any bytes."""
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:

@@ -15,9 +15,11 @@ import sqlite3
 import time
 from contextlib import closing
 from dataclasses import dataclass, field
+from itertools import accumulate
 from pathlib import Path
 
 from musicrnn.errors import MusicRNNError
+from musicrnn.notation.tunes import normalize_newlines, split_tunes, tune_label
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS tunes (
@@ -30,7 +32,10 @@ CREATE TABLE IF NOT EXISTS tunes (
     owner TEXT
 )
 """
+INSERT = "INSERT INTO tunes (title, abc, settings, created, updated, owner) VALUES (?, ?, ?, ?, ?, ?)"
 MAX_ABC = 100_000
+#: The most tunes one import adds (a whole collection belongs in the Dataset page, not the tunebook).
+MAX_IMPORT = 500
 
 
 class TunebookError(MusicRNNError):
@@ -78,6 +83,16 @@ def with_title(abc: str, title: str) -> str:
     at = 1 if lines and lines[0].startswith("X:") else 0
     lines.insert(at, f"T:{title}")
     return "\n".join(lines) + "\n"
+
+
+@dataclass
+class ImportReport:
+    """What `Tunebook.import_abc` did: the ids it added, how many tunes the book already held (same text), and
+    each tune it left out, with why."""
+
+    added: list[int] = field(default_factory=list)
+    already: int = 0
+    left_out: list[str] = field(default_factory=list)
 
 
 class Tunebook:
@@ -130,10 +145,53 @@ class Tunebook:
             raise TunebookError(f"the tune has {len(abc)} characters, more than {MAX_ABC}")
         now = time.time()
         title = (title or "").strip() or title_of(abc)
-        _, row_id, _ = self._run("INSERT INTO tunes (title, abc, settings, created, updated, owner) "
-                                 "VALUES (?, ?, ?, ?, ?, ?)",
-                                 (title, abc, json.dumps(settings or {}, default=str), now, now, owner))
+        _, row_id, _ = self._run(INSERT, (title, abc, json.dumps(settings or {}, default=str), now, now, owner))
         return int(row_id)
+
+    def import_abc(self, text: str, *, source: str, owner: str | None = None) -> ImportReport:
+        """Add every tune of an ABC file's text (split at `X:`), titled by its `T:`, with `source` (the file's
+        name) as its setting. A tune the book already holds, word for word, is not added again; one without a
+        `K:` line, an oversized one, or one past MAX_IMPORT is left out and named; a tune the player cannot
+        read is added (it shows the problem, and Repair… may mend it). All are added in one transaction: every
+        one or, when the file cannot be written, none. TunebookError when the text holds no tune at all."""
+        report = ImportReport()
+        rows, _, _ = self._run("SELECT abc FROM tunes")
+        have = {str(r["abc"]).strip() for r in rows}
+        text = normalize_newlines(text)
+        pieces = split_tunes(text, raw=True) or [text]
+        head = len(text) - sum(map(len, pieces))  # what comes before the first X:
+        lines = [1 + text.count("\n", 0, at) for at in accumulate([head] + [len(p) for p in pieces[:-1]])]
+        tunes = [p.strip() for p in pieces]
+        keyed = [any(line.startswith("K:") for line in t.splitlines()) for t in tunes]
+        if not any(keyed):
+            raise TunebookError(f"{source}: no ABC tune in it (a tune starts with an X: line and has a K: line)")
+        new: list[str] = []
+        over = 0
+        for k, (abc, has_key, line) in enumerate(zip(tunes, keyed, lines), 1):
+            name = f"{source}, line {line}: tune {k} ({tune_label(abc)})"
+            if abc in have:
+                report.already += 1
+            elif not has_key:
+                report.left_out.append(f"{name}: not a tune: it has no K: line")
+            elif len(abc) > MAX_ABC:
+                report.left_out.append(f"{name}: {len(abc):,} characters, more than {MAX_ABC:,}")
+            elif len(new) >= MAX_IMPORT:
+                over += 1
+            else:
+                have.add(abc)
+                new.append(abc)
+        if over:
+            report.left_out.append(f"{over:,} more tunes of {source}: one import adds at most {MAX_IMPORT}")
+        now = time.time()
+        settings = json.dumps({"imported from": source})
+        try:
+            with closing(self._connect()) as db, db:  # one transaction: a failed write adds nothing
+                for k, abc in enumerate(new):  # created a millisecond apart: the file's order is the book's
+                    cur = db.execute(INSERT, (title_of(abc), abc, settings, now + k * 1e-3, now + k * 1e-3, owner))
+                    report.added.append(int(cur.lastrowid))
+        except sqlite3.Error as e:
+            raise TunebookError(f"{self.path}: nothing imported from {source}: {e}") from None
+        return report
 
     def get(self, tune_id: int) -> Tune:
         rows, _, _ = self._run("SELECT * FROM tunes WHERE id = ?", (int(tune_id),))

@@ -6,13 +6,41 @@ from urllib.parse import quote
 import streamlit as st
 
 from app_support import studio_keep
-from app_support.access import managed_note, may_change_tune
+from app_support.access import managed_note, may_change_tune, owner_token
 from app_support.navigation import PAGE_FILES
 from app_support.player import TUNEBOOK_SHEET_PATH
 from app_support.text import md_escape, show_error
 from app_support.tune_view import keep_offer, tune_view
 from musicrnn.errors import MusicRNNError
+from musicrnn.files import decode_text
 from musicrnn.tunebook import Tunebook
+
+
+def import_upload() -> None:
+    """Add the tunes of the uploaded .abc file to the tunebook; what it did is shown on this run."""
+    f = st.session_state.get("tb_import")
+    if f is None:
+        return
+    try:
+        report = Tunebook().import_abc(decode_text(f.getvalue()), source=f.name, owner=owner_token())
+    except MusicRNNError as e:
+        st.session_state["tb_imported"] = (f.name, e)
+        return
+    st.session_state["tb_imported"] = (f.name, report)
+    if report.added:
+        st.session_state["tb_pick"] = report.added[0]
+
+
+def show_import(name: str, result) -> None:
+    if isinstance(result, MusicRNNError):
+        show_error(f"Nothing added from {name}", result)
+        return
+    said = f"Added {len(result.added)} tune(s) from {md_escape(name)}"
+    said += f"; {result.already} were here already" if result.already else ""
+    (st.success if result.added else st.info)(said + ".", icon=":material/library_add:")
+    if result.left_out:
+        st.warning("Left out:\n" + "\n".join(f"- {md_escape(m)}" for m in result.left_out[:12])
+                   + (f"\n- … and {len(result.left_out) - 12} more" if len(result.left_out) > 12 else ""))
 
 
 def ask_studio(request: dict) -> None:
@@ -43,9 +71,17 @@ c3.link_button("Print these", TUNEBOOK_SHEET_PATH + (f"?search={quote(search)}" 
                disabled=not tunes, icon=":material/print:", width="stretch",
                help="Opens the tunes listed here, each laid out for A4 paper, in a new tab, to print")
 st.caption(f"{total} tune(s) in {md_escape(str(book.path))} (set MUSICRNN_TUNEBOOK to use another file)")
+with st.expander("Add tunes from an .abc file", icon=":material/upload_file:",
+                 expanded=not total or "tb_imported" in st.session_state):
+    st.file_uploader("An .abc file of your own tunes: each is added under its T: title, to play, loop, slow down, "
+                     "print, or keep a part of and have the rest written", type=["abc", "txt"], key="tb_import",
+                     on_change=import_upload)
+    if "tb_imported" in st.session_state:
+        show_import(*st.session_state.pop("tb_imported"))
 
 if not tunes:
-    st.info("No tunes here yet. Generate some in the **Studio** and press **Save to tunebook**."
+    st.info("No tunes here yet. Generate some in the **Studio** and press **Save to tunebook**, or add your own "
+            "from an .abc file above."
             if not total else "No saved tune matches that search.", icon=":material/menu_book:")
     st.stop()
 
@@ -63,9 +99,9 @@ with right:
     st.subheader(md_escape(tune.title), anchor=False)
     s = tune.settings
     if s:
-        st.caption(" · ".join(f"{k} {md_escape(v)}" for k, v in s.items()
-                              if k in ("model", "seed", "temperature", "top_k", "top_p", "candidate") and v is not None)
-                   + f" · saved {tune.date}")
+        st.caption(" · ".join([f"{k} {md_escape(v)}" for k, v in s.items()
+                               if k in ("model", "seed", "temperature", "top_k", "top_p", "candidate", "imported from")
+                               and v is not None] + [f"saved {tune.date}"]))
         with st.expander("Settings that made this tune"):
             st.code(json.dumps(s, indent=1), language="json")
     mine = may_change_tune(tune.owner)

@@ -1,10 +1,12 @@
-"""Tunebook: the SQLite store, and its page through AppTest (list, play, edit, delete, export)."""
+"""Tunebook: the SQLite store, and its page through AppTest (list, play, edit, delete, export, import, print)."""
 from __future__ import annotations
+
+import sqlite3
 
 import pytest
 
 from musicrnn.tunebook import Tunebook, TunebookError, default_path
-from tests.helpers.app import GOOD_TUNE, call_route, edit_tune, kinds, new_app, playable, texts
+from tests.helpers.app import GOOD_TUNE, call_route, edit_tune, kinds, new_app, playable, shown_text, texts
 
 
 def test_store_roundtrip(tmp_path, monkeypatch):
@@ -28,6 +30,67 @@ def test_store_roundtrip(tmp_path, monkeypatch):
         book.delete(b)
     with pytest.raises(TunebookError, match="empty"):
         book.add("   ")
+
+
+def test_an_abc_file_is_imported_in_its_order_once_and_a_bad_tune_is_named(tmp_path, oneills_abc, monkeypatch):
+    from musicrnn import tunebook
+    from musicrnn.files import read_text
+    from musicrnn.notation.tunes import split_tunes
+
+    text = read_text(oneills_abc)
+    titles = [tunebook.title_of(t) for t in split_tunes(text)]
+    book = Tunebook(tmp_path / "book.sqlite")
+    mine = book.add(GOOD_TUNE, "Mine")
+    report = book.import_abc(text, source="oneills.abc", owner="session-1")
+    assert len(report.added) == 50 and report.already == 0 and report.left_out == []
+    assert [t.title for t in reversed(book.list())][1:] == titles  # newest first: the file's last tune on top
+    assert book.get(report.added[0]).settings == {"imported from": "oneills.abc"}
+    assert book.get(report.added[0]).owner == "session-1" and book.get(mine).title == "Mine"
+    exported = split_tunes(book.export_abc())  # an export gives the file's tunes back in its order
+    assert [tunebook.title_of(t) for t in exported] == ["Mine"] + titles
+    again = book.import_abc(text, source="oneills.abc")
+    assert again.added == [] and again.already == 50 and len(book.list()) == 51
+    bad = book.import_abc("% notes\nX:1\nT:Good\nK:D\nDEF|\n\nX:2\nT:No key\nDEF|\n", source="two.abc")
+    assert len(bad.added) == 1 and bad.left_out == ['two.abc, line 7: tune 2 ("No key" (X:2)): not a tune: it has '
+                                                    "no K: line"]
+    with pytest.raises(TunebookError, match=r"junk\.bin: no ABC tune in it"):
+        book.import_abc("\x00\x01 binary junk", source="junk.bin")
+    monkeypatch.setattr(tunebook, "MAX_IMPORT", 10)
+    capped = Tunebook(tmp_path / "capped.sqlite").import_abc(text, source="oneills.abc")
+    assert len(capped.added) == 10 and capped.left_out == ["40 more tunes of oneills.abc: one import adds at most 10"]
+
+
+def test_an_import_that_cannot_be_written_adds_nothing(tmp_path, oneills_abc, monkeypatch):
+    from musicrnn.files import read_text
+
+    book = Tunebook(tmp_path / "book.sqlite")
+    connect = book._connect
+
+    class FailsOnTheThirdInsert:  # the disk fills up part way through the file
+        def __init__(self):
+            self.db, self.inserts = connect(), 0
+
+        def execute(self, sql, args=()):
+            self.inserts += sql.startswith("INSERT")
+            if self.inserts == 3:
+                raise sqlite3.OperationalError("database or disk is full")
+            return self.db.execute(sql, args)
+
+        def __enter__(self):
+            self.db.__enter__()
+            return self
+
+        def __exit__(self, *exc):
+            return self.db.__exit__(*exc)
+
+        def close(self):
+            self.db.close()
+
+    monkeypatch.setattr(book, "_connect", FailsOnTheThirdInsert)
+    with pytest.raises(TunebookError, match="nothing imported from oneills.abc: database or disk is full"):
+        book.import_abc(read_text(oneills_abc), source="oneills.abc")
+    monkeypatch.undo()
+    assert book.list() == []
 
 
 def test_unwritable_tunebook_is_a_clear_error(tmp_path):
@@ -95,6 +158,21 @@ def test_the_tunebook_prints_the_tunes_a_search_finds_each_under_its_title(app_e
     monkeypatch.setattr(media, "PRINT_LIMIT", 1)  # the newest only, which has no notes
     capped = call_route(tunebook_sheet).body.decode()
     assert "no notes to engrave" in capped and "Not printed: 2 more tunes: a sheet holds at most 1" in capped
+
+
+def test_the_page_adds_the_tunes_of_an_uploaded_abc_file(app_env, oneills_abc):
+    at = new_app("tunebook")
+    assert "add your own from an .abc file" in texts(at)
+    at.file_uploader(key="tb_import").set_value(("oneills.abc", oneills_abc.read_bytes(), "text/plain")).run()
+    assert not at.exception and not at.error
+    assert any(shown_text(s.value).startswith("Added 50 tune(s) from oneills.abc") for s in at.success)
+    book = Tunebook(app_env["tunebook"])
+    first = book.list()[-1]
+    assert at.radio(key="tb_pick").value == first.id and playable(at) == 1  # the file's first tune, open
+    assert "imported from oneills" in shown_text(texts(at))
+    at.file_uploader(key="tb_import").set_value(("junk.abc", b"\x00\x01", "text/plain")).run()
+    assert not at.exception and any("junk.abc: no ABC tune in it" in shown_text(e.value) for e in at.error)
+    assert len(book.list()) == 50
 
 
 def test_page_with_unusable_tunebook_path_is_an_error(app_env, monkeypatch, tmp_path):
