@@ -8,6 +8,7 @@ import threading
 
 import streamlit as st
 
+from musicrnn.training.endings_fit import EndingsFits
 from musicrnn.training.jobs import TrainingJobs
 
 
@@ -15,6 +16,12 @@ from musicrnn.training.jobs import TrainingJobs
 def training_jobs() -> TrainingJobs:
     """The process-wide training registry: every session sees the same runs."""
     return TrainingJobs()
+
+
+@st.cache_resource(show_spinner=False)
+def endings_fits() -> EndingsFits:
+    """The process-wide registry of endings fits (the Train page's Fit endings)."""
+    return EndingsFits()
 
 
 @st.cache_resource(show_spinner=False)

@@ -12,6 +12,7 @@ import streamlit as st
 from app_support.access import can_manage, managed_note
 from app_support.charts import accuracy_curve, loss_curve
 from app_support.data_folders import known_sources
+from app_support.endings_panel import endings_section
 from app_support.live import head, shown_sample
 from app_support.live_panel import live_view
 from app_support.models import get_model, model_choices, model_path, use_model
@@ -292,12 +293,8 @@ def run_header(folder: Path | None) -> str | None:
     tuned = f" · fine-tuned from {md_escape(str(start))}" if start else ""
     h1.caption(f"{md_escape(info.device or '?')} · {info.parameters or 0:,} parameters · data "
                f"{md_escape(info.data or '?')}{tuned} · {md_escape(str(info.folder))}")
-    if start and info.has_best and not info.active:
-        kept = ("No step did better on validation than the model it started from, so its best.pt is that model. "
-                if info.best_step == 0 else "")
-        h1.caption(f"{kept}It knows the tune types of the model it started from and ends tunes with that "
-                   "model's fitted endings; python -m musicrnn calibrate --checkpoint "
-                   f"{md_escape(str(info.folder))} fits its own.")
+    if start and info.has_best and not info.active and info.best_step == 0:
+        h1.caption("No step did better on validation than the model it started from, so its best.pt is that model.")
     if info.active and can_manage():
         if h2.button("Stop", icon=":material/stop:", key="tr_stop", width="stretch",
                      help="Ends the run after the current step; best.pt and last.pt are kept.") and can_manage():
@@ -307,6 +304,7 @@ def run_header(folder: Path | None) -> str | None:
         show_error("This run folder is damaged", info.problem)
     if info.error:
         show_error("The run failed", info.error)
+    endings_section(info)
     return info.status
 
 

@@ -160,31 +160,17 @@ def cmd_evaluate(args) -> int:
 
 
 def cmd_calibrate(args) -> int:
-    if not 1 <= args.n <= 4096 or not 1 <= args.steps <= 12:
-        raise ValueError(f"-n {args.n} / --steps {args.steps}: must be 1 to 4096 / 1 to 12")
-    from musicrnn.generation.endings import calibrate, fitted_keeps
-    from musicrnn.inspection.tune_sets import training_split
-    from musicrnn.model.checkpoint import atomic_save, load_checkpoint, load_model
-    from musicrnn.model.device import pick_device
+    from musicrnn.training.endings_fit import fit_endings
 
-    model, vocab, ckpt = load_model(args.checkpoint, pick_device(args.device))
-    train, changed = training_split(ckpt)
-    if changed:
-        print_warning(changed)
     say = None if args.json else (lambda line: print(line, file=sys.stderr, flush=True))
     types = [t.strip() for t in args.types.split(",") if t.strip()] if args.types else None
-    table = calibrate(model, vocab, ckpt, train, n=args.n, seed=args.seed, steps=args.steps, types=types,
-                      progress=say, strict_bars=args.strict_bars)
-    if not table:
-        raise ValueError(f"{ckpt['path']}: no tune type with enough training tunes to fit; nothing written")
-    stored = load_checkpoint(ckpt["path"])  # read again: another fit may have written it meanwhile
-    path = stored.pop("path")
-    valid = fitted_keeps(stored)  # the earlier fits worth keeping: a hand-edited entry is dropped
-    earlier = {k: v for k, v in stored["endings"].items() if k in valid} if valid else {}
-    stored["endings"] = earlier | table
-    atomic_save(stored, path)
+    done = fit_endings(args.checkpoint, n=args.n, seed=args.seed, steps=args.steps, types=types,
+                       strict_bars=args.strict_bars, device=args.device, progress=say)
+    if done.changed:
+        print_warning(done.changed)
+    path, table = done.path, done.table
     if args.json:
-        print_json({"checkpoint": path, "endings": stored["endings"]})
+        print_json({"checkpoint": path, "endings": done.endings})
     else:
         for name, row in table.items():
             print(f"{name:10s} keep {row['keep']:.4f}: on the final {row['model']:.3f} as the model writes, "

@@ -18,15 +18,9 @@ from musicrnn.errors import MusicRNNError, TrainingError
 from musicrnn.model.device import device_label, pick_device
 from musicrnn.model.network import ModelConfig
 from musicrnn.training.config import TrainConfig
-from musicrnn.training.liveness import thread_name, training_threads
+from musicrnn.training.liveness import FIT_PREFIX, device_key, device_threads, thread_name, training_threads
 from musicrnn.training.loop import train
 from musicrnn.training.run_folder import STATUS, RunInfo, list_runs, read_status, request_stop, run_info, runs_root
-
-
-def _device_key(label: str | None) -> str:
-    """Runs compete for a device: all CPU runs share the CPU; a GPU is known by its name."""
-    label = label or ""
-    return "cpu" if label.startswith("CPU") else label
 
 
 @dataclass
@@ -82,14 +76,14 @@ class TrainingJobs:
 
     def busy(self, device_label_: str, exclude: Path | None = None) -> RunInfo | None:
         """A live run on this device (started here, from the CLI or by another server process), or None."""
-        key = _device_key(device_label_)
+        key = device_key(device_label_)
         skip = exclude.resolve() if exclude is not None else None
         for k, folder in training_threads():
             if k == key and folder != skip:
                 info = run_info(folder)
                 return info if info is not None and info.active else RunInfo(folder, "running", device=device_label_)
         for r in list_runs(self._root()):
-            if r.active and _device_key(r.device) == key and r.folder.resolve() != skip:
+            if r.active and device_key(r.device) == key and r.folder.resolve() != skip:
                 return r
         return None
 
@@ -103,6 +97,10 @@ class TrainingJobs:
             raise TrainingError(str(e)) from None
         folder = Path(cfg.out)
         with self.lock:
+            for key, fitting in device_threads(FIT_PREFIX):
+                if key == device_key(label):
+                    raise TrainingError(f"endings are being fitted to {fitting} on {label}; start the run when "
+                                        "that has finished")
             other = self.busy(label)
             if other is not None:
                 raise TrainingError(
@@ -131,7 +129,7 @@ class TrainingJobs:
                     if not isinstance(e, Exception):
                         raise
 
-            job.thread = threading.Thread(target=run, name=thread_name(_device_key(label), folder),
+            job.thread = threading.Thread(target=run, name=thread_name(device_key(label), folder),
                                           daemon=True)
             self.jobs[str(folder.resolve())] = job
             job.thread.start()

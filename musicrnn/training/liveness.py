@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 THREAD_PREFIX = "musicrnn-train:"
+FIT_PREFIX = "musicrnn-fit:"  # a thread fitting a model's endings (`endings_fit.py`): it holds its device too
 # A run on another host whose heartbeat is older than this is taken as interrupted (its pid cannot be checked).
 REMOTE_STALE_S = 600.0
 
@@ -18,14 +19,25 @@ def thread_name(device_key: str, folder: Path) -> str:
     return f"{THREAD_PREFIX}[{device_key}]{Path(folder).resolve()}"
 
 
-def training_threads() -> list[tuple[str, Path]]:
-    """(device key, folder) of every live training thread of this process, whichever registry started it."""
+def device_key(label: str | None) -> str:
+    """What runs compete for, from a device label: all CPU runs share the CPU; a GPU is known by its name."""
+    label = label or ""
+    return "cpu" if label.startswith("CPU") else label
+
+
+def device_threads(prefix: str) -> list[tuple[str, Path]]:
+    """(device key, folder) of every live thread of this process named `prefix[key]folder`."""
     out = []
     for t in threading.enumerate():
-        if t.name.startswith(THREAD_PREFIX) and t.is_alive():
-            key, _, folder = t.name[len(THREAD_PREFIX) + 1:].partition("]")
+        if t.name.startswith(prefix) and t.is_alive():
+            key, _, folder = t.name[len(prefix) + 1:].partition("]")
             out.append((key, Path(folder)))
     return out
+
+
+def training_threads() -> list[tuple[str, Path]]:
+    """(device key, folder) of every live training thread of this process, whichever registry started it."""
+    return device_threads(THREAD_PREFIX)
 
 
 def thread_alive(folder: Path) -> bool:

@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from app_support.resources import training_jobs
-from tests.helpers.app import kinds, new_app, start_run, texts, wait_for
+from tests.helpers.app import kinds, new_app, shipped_run_copy, start_run, texts, wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -181,8 +181,31 @@ def test_a_run_can_fine_tune_a_trained_model_in_its_shape(with_model, app_env, s
     assert run["model"]["hidden_size"] == shape["hidden_size"] != 48
     at.run()
     assert f"fine-tuned from {with_model / 'best.pt'}" in texts(at).replace("\\", "")
-    assert f"calibrate --checkpoint {folder} fits its own" in texts(at).replace("\\", "")
+    assert not [c for c in at.caption if "Fit endings" in c.value]  # a model without tune types has none to fit
     # back to a new network: the preset's shape returns
     at.selectbox(key="tr_init").set_value("new").run()
     assert at.number_input(key="tr_hidden_size").value == 64 and not at.number_input(key="tr_hidden_size").disabled
     assert at.number_input(key="tr_lr").value == 3e-3
+
+
+def test_a_finished_runs_endings_are_fitted_from_the_page(app_env, monkeypatch):
+    from app_support import endings_panel
+    from app_support.resources import endings_fits
+    from musicrnn.model.checkpoint import load_checkpoint
+
+    monkeypatch.setattr(endings_panel, "APP_SAMPLES", 4)  # a quick fit: the page's is a minute a type
+    monkeypatch.setattr(endings_panel, "APP_STEPS", 1)
+    folder = shipped_run_copy(app_env["runs"], ["jig", "reel"])
+    at = new_app("train")
+    assert not at.exception
+    shown = " ".join(c.value for c in at.caption)
+    assert "ends tunes with that model's fitted endings" in shown and "its reel, jig end on the key's final" in shown
+    at.button(key="tr_fit_endings").click().run()
+    assert not at.exception and not at.error
+    fit = endings_fits().fit(folder)
+    assert fit is not None and any("Fitting the endings" in i.value for i in at.info)
+    fit.thread.join(600)
+    at.run()
+    assert fit.error is None and any("Its endings are fitted to its own tunes" in s.value for s in at.success)
+    assert "**jig**: on the final" in texts(at) and not [b for b in at.button if b.key == "tr_fit_endings"]
+    assert load_checkpoint(folder / "best.pt")["endings"]["reel"]["samples"] == 4  # the studio reads it from here

@@ -162,3 +162,17 @@ def call_route(handler, method="GET", path="/", body=b"", path_params=None, quer
     scope = {"type": "http", "method": method, "path": path, "headers": [], "query_string": query,
              "path_params": path_params or {}}
     return asyncio.run(handler(Request(scope, receive)))
+
+
+def shipped_run_copy(root, types: list[str]) -> Path:
+    """A finished run folder under `root` holding the shipped model as its best.pt, its run.json saying the model
+    knows only `types` (so a fit of its endings is short)."""
+    import shutil
+
+    folder = Path(root) / "shipped-copy"
+    folder.mkdir(parents=True)
+    shutil.copy(Path("checkpoints/default/model.pt"), folder / "best.pt")
+    status = json.loads(Path("checkpoints/default/run.json").read_text())
+    status["data"]["tune_types"] = {k: v for k, v in status["data"]["tune_types"].items() if k in types}
+    (folder / "run.json").write_text(json.dumps(status))
+    return folder
