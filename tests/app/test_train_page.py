@@ -191,21 +191,27 @@ def test_a_run_can_fine_tune_a_trained_model_in_its_shape(with_model, app_env, s
 def test_a_finished_runs_endings_are_fitted_from_the_page(app_env, monkeypatch):
     from app_support import endings_panel
     from app_support.resources import endings_fits
-    from musicrnn.model.checkpoint import load_checkpoint
+    from musicrnn.model.checkpoint import atomic_save, load_checkpoint
 
     monkeypatch.setattr(endings_panel, "APP_SAMPLES", 4)  # a quick fit: the page's is a minute a type
     monkeypatch.setattr(endings_panel, "APP_STEPS", 1)
     folder = shipped_run_copy(app_env["runs"], ["jig", "reel"])
+    carried = load_checkpoint(folder / "best.pt")
+    carried.pop("path")
+    carried["endings"] = {k: {**v, "fitted_for": "checkpoints/default"} for k, v in carried["endings"].items()}
+    atomic_save(carried, folder / "best.pt")  # as a fine-tune of the shipped model starts
     at = new_app("train")
     assert not at.exception
     shown = " ".join(c.value for c in at.caption)
-    assert "ends tunes with that model's fitted endings" in shown and "its reel, jig end on the key's final" in shown
+    assert "It ends tunes with the fitted endings of the model it started from (checkpoints/default)" in shown
+    assert "its tunes of each type (reel, jig) end on the key's final" in shown
     at.button(key="tr_fit_endings").click().run()
     assert not at.exception and not at.error
     fit = endings_fits().fit(folder)
     assert fit is not None and any("Fitting the endings" in i.value for i in at.info)
     fit.thread.join(600)
     at.run()
-    assert fit.error is None and any("Its endings are fitted to its own tunes" in s.value for s in at.success)
-    assert "**jig**: on the final" in texts(at) and not [b for b in at.button if b.key == "tr_fit_endings"]
-    assert load_checkpoint(folder / "best.pt")["endings"]["reel"]["samples"] == 4  # the studio reads it from here
+    assert fit.error is None and any("Its endings are fitted to its own training tunes" in s.value for s in at.success)
+    assert "**jig**: on the final" in texts(at) and at.button(key="tr_fit_endings").label == "Fit endings again"
+    stored = load_checkpoint(folder / "best.pt")["endings"]  # the studio reads them from here
+    assert stored["reel"]["samples"] == 4 and "fitted_for" not in stored["reel"]
