@@ -121,7 +121,7 @@ def print_sheet(res: dict) -> bytes:
     MusicRNNError when the tune has no score."""
     sheet = res["data"].get("sheet")
     if sheet is None:
-        from musicrnn.music.isolated import print_svg
+        from musicrnn.music.isolated import print_pages
         from musicrnn.music.sheet import sheet_html
         from musicrnn.notation.fields import header_value
 
@@ -129,9 +129,9 @@ def print_sheet(res: dict) -> bytes:
         if xml is None or not res["data"].get("svg"):
             raise RenderError(res["errors"].get("svg") or res["errors"].get("musicxml") or "this tune has no score")
         request = res["request"]
-        svg = print_svg(xml, transpose=request["transpose"])
+        pages = print_pages(xml, transpose=request["transpose"])
         sheet = res["data"]["sheet"] = sheet_html(header_value(request["abc"], "T") or "Untitled tune",
-                                                  [svg]).encode()
+                                                  [pages]).encode()
     return sheet
 
 
@@ -142,13 +142,13 @@ PRINT_LIMIT = 100
 def print_tunes(tunes: list[str], title: str) -> bytes:
     """The printable sheet of several tunes, each engraved for paper in the render workers side by side, in the
     order given (at most PRINT_LIMIT); a tune that cannot be engraved is named after the others, with why."""
-    from musicrnn.music.isolated import get_pool, print_tune_svg
+    from musicrnn.music.isolated import get_pool, print_tune_pages
     from musicrnn.music.sheet import sheet_html
     from musicrnn.notation.tunes import tune_label
 
-    def one(abc: str) -> tuple[str | None, str | None]:
+    def one(abc: str) -> tuple[list[str] | None, str | None]:
         try:
-            return print_tune_svg(abc), None
+            return print_tune_pages(abc), None
         except MusicRNNError as e:  # its message names the tune, as the music layer's errors do
             label = tune_label(abc)
             return None, str(e) if label in str(e) else f"{label}: {e}"
@@ -158,7 +158,7 @@ def print_tunes(tunes: list[str], title: str) -> bytes:
     problems = [p for _, p in done if p] + ([f"{len(tunes) - PRINT_LIMIT} more tunes: a sheet holds at most "
                                              f"{PRINT_LIMIT}; search to print the others"]
                                             if len(tunes) > PRINT_LIMIT else [])
-    return sheet_html(title, [svg for svg, _ in done if svg], problems).encode()
+    return sheet_html(title, [pages for pages, _ in done if pages], problems).encode()
 
 
 def check_many(texts: list[str], ended: list[bool | None]) -> list[dict | None | str]:

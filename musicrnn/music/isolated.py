@@ -19,7 +19,7 @@ from musicrnn.music.check import CheckReport, check_tune
 from musicrnn.music.midi import DEFAULT_TEMPO, abc_to_midi_local, check_options, resolve_instrument
 from musicrnn.music.render_parts import FORMATS, render_parts_local
 from musicrnn.music.repair import RepairResult, repair_tune
-from musicrnn.music.score import abc_to_svg_local, musicxml_local, print_svg_local, print_tune_svg_local
+from musicrnn.music.score import abc_to_svg_local, musicxml_local, print_pages_local, print_tune_pages_local
 from musicrnn.music.structure import check_size, tune_text
 from musicrnn.music.workers import WorkerPool
 from musicrnn.notation.tunes import tune_label
@@ -202,11 +202,11 @@ def abc_to_svg(abc: str) -> str:
     return call(abc_to_svg_local, abc, label=abc)
 
 
-def print_svg(musicxml: bytes, *, transpose: int = 0) -> str:
-    """The score of a MusicXML file laid out for paper (`score.print_svg_local`), sanitized."""
-    return call(print_svg_local, bytes(musicxml), transpose=int(transpose), label="MusicXML", what="print")
+def print_pages(musicxml: bytes, *, transpose: int = 0) -> list[str]:
+    """The pages of a MusicXML file's score laid out for paper (`score.print_pages_local`), sanitized."""
+    return call(print_pages_local, bytes(musicxml), transpose=int(transpose), label="MusicXML", what="print")
 
 
-def print_tune_svg(abc: str) -> str:
-    """A tune's score laid out for paper (`score.print_tune_svg_local`), sanitized."""
-    return call(print_tune_svg_local, abc, label=abc, what="print")
+def print_tune_pages(abc: str) -> list[str]:
+    """The pages of a tune's score laid out for paper (`score.print_tune_pages_local`), sanitized."""
+    return call(print_tune_pages_local, abc, label=abc, what="print")

@@ -125,23 +125,33 @@ _SVG_OPTIONS = {
 #: Narrowest and widest page the score is laid out on (verovio units: 10 per staff space at scale 100).
 PAGE_WIDTHS = (600, 2100)
 #: The page a score is laid out on for paper: printed at A4's width, a jig has four or five bars to a line and
-#: a staff some 6.5 mm high, near what tunebooks set (the screen's widest page fits a third more to a line).
-PRINT_WIDTH = 1600
+#: a staff some 6.5 mm high, near what tunebooks set (the screen's widest page fits a third more to a line);
+#: and its height, a little under A4's printable 186 x 273 mm inside 12 mm margins, so that each page of a long
+#: tune prints on a sheet of its own and no system is cut in two.
+PRINT_WIDTH, PRINT_HEIGHT = 1600, 2300
+
+
+def loaded_toolkit(xml: bytes | str, *, transpose: int, page_width: int, page_height: int | None = None):
+    """verovio's toolkit with a MusicXML score loaded, laid out on pages `page_width` wide (and `page_height`
+    high; default one page for the whole score), transposed by `transpose` semitones."""
+    tk = verovio_toolkit()
+    tk.resetOptions()
+    if not PAGE_WIDTHS[0] <= page_width <= PAGE_WIDTHS[1]:
+        raise RenderError(f"page width {page_width} is outside {PAGE_WIDTHS[0]}-{PAGE_WIDTHS[1]}")
+    tk.setOptions({**_SVG_OPTIONS, "pageWidth": page_width,
+                   "pageHeight": page_height or _SVG_OPTIONS["pageHeight"],
+                   "transpose": str(int(transpose)) if transpose else ""})
+    data = xml.decode("utf-8") if isinstance(xml, bytes) else xml
+    if not tk.loadData(data):
+        raise RenderError("verovio could not read the MusicXML")
+    return tk
 
 
 def engrave_local(xml: bytes | str, *, transpose: int = 0, page_width: int | None = None) -> tuple[str, Layout]:
     """The sanitized SVG of a MusicXML score, transposed by `transpose` semitones (verovio respells the key
     signature and accidentals), and the layout of its bars and notes for the player's timeline."""
-    tk = verovio_toolkit()
-    tk.resetOptions()
     width = _SVG_OPTIONS["pageWidth"] if page_width is None else int(page_width)
-    if not PAGE_WIDTHS[0] <= width <= PAGE_WIDTHS[1]:
-        raise RenderError(f"page width {width} is outside {PAGE_WIDTHS[0]}-{PAGE_WIDTHS[1]}")
-    tk.setOptions({**_SVG_OPTIONS, "pageWidth": width,
-                   "transpose": str(int(transpose)) if transpose else ""})
-    data = xml.decode("utf-8") if isinstance(xml, bytes) else xml
-    if not tk.loadData(data):
-        raise RenderError("verovio could not read the MusicXML")
+    tk = loaded_toolkit(xml, transpose=transpose, page_width=width)
     # One page: 60,000 units hold the MAX_ENGRAVE_QUARTERS-long scores we accept.
     svg = tk.renderToSVG(1)
     if not svg:
@@ -149,14 +159,19 @@ def engrave_local(xml: bytes | str, *, transpose: int = 0, page_width: int | Non
     return sanitize_svg(svg), read_layout(tk.getMEI())
 
 
-def print_svg_local(xml: bytes | str, *, transpose: int = 0) -> str:
-    """The sanitized SVG of a MusicXML score laid out for paper (PRINT_WIDTH), transposed."""
-    return engrave_local(xml, transpose=transpose, page_width=PRINT_WIDTH)[0]
+def print_pages_local(xml: bytes | str, *, transpose: int = 0) -> list[str]:
+    """The sanitized SVG pages of a MusicXML score laid out for paper (PRINT_WIDTH x PRINT_HEIGHT, the last page
+    as high as what it holds), transposed: one for most tunes, more for a long one."""
+    tk = loaded_toolkit(xml, transpose=transpose, page_width=PRINT_WIDTH, page_height=PRINT_HEIGHT)
+    pages = [tk.renderToSVG(p) for p in range(1, tk.getPageCount() + 1)]
+    if not pages or not all(pages):
+        raise RenderError("verovio produced no SVG")
+    return [sanitize_svg(svg) for svg in pages]
 
 
-def print_tune_svg_local(abc: str) -> str:
-    """A tune's score laid out for paper (`print_svg_local` of its MusicXML)."""
-    return print_svg_local(musicxml_local(abc))
+def print_tune_pages_local(abc: str) -> list[str]:
+    """A tune's score laid out for paper (`print_pages_local` of its MusicXML)."""
+    return print_pages_local(musicxml_local(abc))
 
 
 def musicxml_to_svg_local(xml: bytes | str, *, transpose: int = 0) -> str:

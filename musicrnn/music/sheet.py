@@ -1,7 +1,8 @@
 """A printable sheet: engraved scores in one HTML page laid out for paper, with a print button of its own.
 
 The page is what a musician takes to a session: the scores as verovio engraves them for paper
-(`score.PRINT_WIDTH`), each kept whole on a page where it fits, and nothing else on paper.
+(`score.PRINT_WIDTH`), in pages no taller than a sheet's printable area, each printed whole, and nothing else on
+paper.
 It runs one script, the print button's, which its Content-Security-Policy (`SHEET_CSP`) allows by hash; it
 loads nothing.
 """
@@ -24,8 +25,9 @@ body { margin: 0; background: #f4f4f2; font-family: system-ui, sans-serif; color
 .toolbar button { font: inherit; padding: 0.5rem 1rem; border-radius: 0.5rem; border: 1px solid #999;
   background: #fff; cursor: pointer; }
 .sheet { max-width: 210mm; margin: 0 auto 2rem; background: #fff; padding: 12mm; box-sizing: border-box; }
-.tune { break-inside: avoid; page-break-inside: avoid; margin-bottom: 10mm; }
-.tune svg { width: 100%; height: auto; display: block; }
+.tune { margin-bottom: 10mm; }
+.page { break-inside: avoid; page-break-inside: avoid; }
+.page svg { width: 100%; height: auto; display: block; }
 .problem { color: #8a1c1c; }
 @media print {
   body { background: #fff; }
@@ -35,12 +37,14 @@ body { margin: 0; background: #f4f4f2; font-family: system-ui, sans-serif; color
 """
 
 
-def sheet_html(title: str, scores: list[str], problems: list[str] = ()) -> str:
-    """The HTML page of `scores` (SVG documents that have passed `svg.sanitize_svg`, as `score.engrave_local`
-    returns them), one after another, under the page title `title`; `problems` (a tune that could not be
-    engraved, and why) are listed after them. Titles and problems are plain text: they are escaped."""
+def sheet_html(title: str, scores: list[list[str]], problems: list[str] = ()) -> str:
+    """The HTML page of `scores`, one after another, each the SVG pages of one tune (documents that have passed
+    `svg.sanitize_svg`, as `score.print_pages_local` returns them), under the page title `title`; `problems` (a
+    tune that could not be engraved, and why) are listed after them. Titles and problems are plain text: they are
+    escaped."""
     name = html.escape(title.strip() or "Tunes", quote=True)
-    tunes = "\n".join(f'<section class="tune">{svg}</section>' for svg in scores)
+    tunes = "\n".join('<section class="tune">' + "".join(f'<div class="page">{svg}</div>' for svg in pages)
+                       + "</section>" for pages in scores)
     missing = "".join(f'<p class="problem">Not printed: {html.escape(p)}</p>' for p in problems)
     count = f"{len(scores)} tunes" if len(scores) != 1 else "1 tune"
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -41,7 +41,7 @@ def test_print_opens_the_score_laid_out_for_paper_in_the_key_it_plays():
     assert page.status_code == 200 and page.media_type.startswith("text/html")
     assert page.headers["content-security-policy"] == SHEET_CSP and page.headers["x-content-type-options"] == "nosniff"
     assert "<title>Tom&#x27;s &lt;b&gt;jig&lt;/b&gt;</title>" in text and "<b>jig</b>" not in text
-    assert text.count('<section class="tune"><svg') == 1
+    assert text.count('<section class="tune"><div class="page"><svg') == 1
     plain = post_render({"abc": titled})[1]
     assert call_route(media, path_params={"key": plain["key"], "fmt": "sheet"}).body != page.body  # transposed
     refused = post_render({"abc": "X:1\nK:C\n" + "C" * 60_000})[1]

@@ -148,7 +148,7 @@ def test_the_tunebook_prints_the_tunes_a_search_finds_each_under_its_title(app_e
     page = call_route(tunebook_sheet)
     text = page.body.decode()
     assert page.status_code == 200 and page.headers["content-security-policy"] == SHEET_CSP
-    assert text.count('<section class="tune"><svg') == 2 and "2 tunes" in text
+    assert text.count('<section class="tune"><div class="page"><svg') == 2 and "2 tunes" in text
     assert "<img" not in text and "&lt;img src=x" in text  # the title is drawn as text in the score
     assert "Not printed: &quot;Silent&quot; (X:1) has no notes to engrave" in text
     assert text.index("&lt;img src=x") < text.index("Jig in D")  # in the page's order: newest first
