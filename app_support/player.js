@@ -359,7 +359,7 @@ function makePlayer(host, setStateValue) {
     if (sheet) {  // the score laid out for paper, in a tab of its own, with its own Print button
       el("a", { class: "mr-file", href: sheet, target: "_blank", rel: "noopener", role: "button",
                 "aria-label": "Print the score", title: "Open the score laid out for A4 paper, to print" },
-         row, "⎙ Print");
+         row, "Print");
     }
   }
 
