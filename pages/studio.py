@@ -7,6 +7,7 @@ import streamlit as st
 from app_support import studio_keep
 from app_support.media import check_many
 from app_support.models import active_model, get_model
+from app_support.playback import sound_options
 from app_support.steering import steering_note
 from app_support.text import md_escape, show_error
 from app_support.tune_view import keep_offer, tune_view
@@ -24,9 +25,6 @@ KEYS = ["D", "G", "A", "E", "C", "F", "Bb", "Em", "Am", "Bm", "Dm", "Gm", "Ador"
         "Amix", "Dmix", "Gmix", "any (the model chooses)"]
 ENDING_LABELS = {DEFAULT_ENDINGS: "like real tunes of the type", "model": "as the model writes them",
                  "final": "always on the final"}
-INSTRUMENT_CHOICES = ["piano", "fiddle", "flute", "tin whistle", "accordion", "harp", "guitar", "mandolin",
-                      "concertina", "uilleann pipes", "organ", "harpsichord", "marimba", "clarinet", "oboe"]
-
 
 
 def set_type_tempo() -> None:
@@ -127,20 +125,17 @@ with left:
                              persist_state="session",
                              help="Body notes continuing the header above, or a whole tune header starting X:.")
     with st.expander("Playback", expanded=False):
-        instrument = st.selectbox("Instrument", INSTRUMENT_CHOICES, key="studio_instrument", persist_state="session")
+        sound = sound_options("studio")
         st.session_state.setdefault("studio_tempo", 120)
         tempo = st.slider("Tempo (quarter notes per minute)", 40, 300, step=5, key="studio_tempo",
                           persist_state="session",
                           help="Each tune type sets its own when you pick it (a reel 100 half notes a minute, a "
                                "jig 112 dotted quarters).")
-        transpose = st.slider("Transpose (semitones)", -12, 12, 0, key="studio_transpose", persist_state="session")
-        swing = st.slider("Swing", 0.0, 1.0, 0.0, 0.05, key="studio_swing", persist_state="session",
-                          help="Delays off-beat eighths; 1 is a triplet feel (hornpipes).")
 
     generate = st.button("Generate", type="primary", icon=":material/auto_awesome:", disabled=value is None,
                          on_click=studio_keep.draw_seed, key="studio_generate", width="stretch")
 
-playback = dict(instrument=instrument, tempo=float(tempo), transpose=int(transpose), swing=float(swing))
+playback = {**sound, "tempo": float(tempo)}
 if (generate or keep) and value is not None:
     from musicrnn.generation.prime import build_prime, prime_type, type_prime
     from musicrnn.generation.sampler import sample

@@ -8,6 +8,7 @@ import streamlit as st
 from app_support import studio_keep
 from app_support.access import managed_note, may_change_tune, owner_token
 from app_support.navigation import PAGE_FILES
+from app_support.playback import sound_options
 from app_support.player import TUNEBOOK_SHEET_PATH
 from app_support.text import md_escape, show_error
 from app_support.tune_view import keep_offer, tune_view
@@ -106,7 +107,10 @@ with right:
             st.code(json.dumps(s, indent=1), language="json")
     mine = may_change_tune(tune.owner)
     new_title = st.text_input("Title", tune.title, key=f"tb_title_{tune.id}", disabled=not mine)
-    abc = tune_view(tune.abc, f"tb_{tune.id}_{int(tune.updated)}", file_stem=tune.title, editable=mine)
+    with st.expander("Playback", icon=":material/tune:"):
+        playback = sound_options("tb")  # each tune keeps its own tempo; Speed in the player slows it down
+    abc = tune_view(tune.abc, f"tb_{tune.id}_{int(tune.updated)}", playback=playback, file_stem=tune.title,
+                    editable=mine)
     keep_offer(abc, f"tb_{tune.id}", f"tunebook tune #{tune.id}", ask_studio)
     if st.session_state.pop("tb_to_studio", False):
         st.switch_page(PAGE_FILES["studio"])  # it writes the rest with its own settings

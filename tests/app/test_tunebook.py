@@ -6,7 +6,17 @@ import sqlite3
 import pytest
 
 from musicrnn.tunebook import Tunebook, TunebookError, default_path
-from tests.helpers.app import GOOD_TUNE, call_route, edit_tune, kinds, new_app, playable, shown_text, texts
+from tests.helpers.app import (
+    GOOD_TUNE,
+    call_route,
+    edit_tune,
+    kinds,
+    new_app,
+    playable,
+    players,
+    shown_text,
+    texts,
+)
 
 
 def test_store_roundtrip(tmp_path, monkeypatch):
@@ -158,6 +168,20 @@ def test_the_tunebook_prints_the_tunes_a_search_finds_each_under_its_title(app_e
     monkeypatch.setattr(media, "PRINT_LIMIT", 1)  # the newest only, which has no notes
     capped = call_route(tunebook_sheet).body.decode()
     assert "no notes to engrave" in capped and "Not printed: 2 more tunes: a sheet holds at most 1" in capped
+
+
+def test_a_tunebook_tune_plays_on_the_instrument_and_in_the_key_the_player_chooses(app_env):
+    Tunebook(app_env["tunebook"]).add(GOOD_TUNE, "Jig in D")
+    at = new_app("tunebook")
+    before = players(at)[0]
+    assert before["options"]["transpose"] == 0 and "tempo" not in before["options"]  # the tune's own pace
+    at.selectbox(key="tb_instrument").set_value("fiddle")
+    at.slider(key="tb_transpose").set_value(2).run()
+    assert not at.exception
+    after = players(at)[0]
+    assert after["options"]["instrument"] == "fiddle" and after["options"]["transpose"] == 2
+    assert after["key"] != before["key"] and after["svg"] != before["svg"]  # the score moves with the sound
+    assert after["sheet"].endswith(f"{after['key']}/sheet")  # and so does the printed sheet
 
 
 def test_the_page_adds_the_tunes_of_an_uploaded_abc_file(app_env, oneills_abc):
