@@ -420,7 +420,9 @@ function makePlayer(host, setStateValue) {
   // already loading or playing is kept rather than synthesized again under the new render's key.
   async function renderText(text, sameSound = false) {
     const id = ++st.inflight;
-    const body = JSON.stringify({ abc: text, ...st.options, width: st.width });
+    // how the sampler ended the tune holds for the text Python drew; an edit is judged by the check alone
+    const ended = text === self.abcText ? st.options.ended : null;
+    const body = JSON.stringify({ abc: text, ...st.options, ended, width: st.width });
     try {
       const r = await fetch(st.url, { method: "POST", headers: { "Content-Type": "application/json" }, body });
       const doc = await r.json();

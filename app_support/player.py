@@ -114,12 +114,15 @@ def render_payload(abc: str, playback: dict, ended: bool | None, page_width: int
 def player(abc: str, key: str, *, playback: dict | None = None, ended: bool | None = None, editable: bool = True,
            file_stem: str = "tune", note_shade: list[float] | None = None) -> tuple[str, dict | None]:
     """Draw the player for `abc`; returns the tune's current ABC (edits arrive when the box loses focus) and the
-    render of it (None when it was refused). `note_shade` colours the written notes (chords one note; rests
+    render of it (None when it was refused). `ended` (whether the sampler ended the tune) holds for `abc` as
+    given; an edited text is judged by the check alone. `note_shade` colours the written notes (chords one note; rests
     and grace notes not counted), one value in [0, 1] each: a list of another length is not drawn."""
     playback = dict(playback or {})
     text_key = f"{key}_abc"
     if editable:
-        abc = st.session_state.get(text_key, abc)
+        given, abc = abc, st.session_state.get(text_key, abc)
+        if abc.strip() != given.strip():
+            ended = None  # the sampler's word on how the tune ended is not the edited text's: the check reads it
     try:
         res = render_tune(abc, ended=ended, **playback)
         shown = payload(res, abc)

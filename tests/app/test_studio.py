@@ -59,6 +59,20 @@ def test_random_seed_is_drawn_and_shown(with_model):
     assert f"Seed **{seed}**" in texts(at)
 
 
+def test_a_cut_off_candidate_edited_into_a_whole_tune_is_judged_by_its_text(with_model):
+    at = new_app()
+    at.number_input(key="studio_n").set_value(1)
+    generate(at)
+    at.session_state["studio_result"]["candidates"][0]["ended"] = False  # as a tune the length limit cut off
+    at.run()
+    assert "cut off" in texts(at)
+    edit_tune(at, GOOD_TUNE)
+    assert not at.exception and tune_text(at) == GOOD_TUNE
+    md = texts(at)
+    assert "cut off" not in md and "score 1.00" in md  # the sampler's word was about the text it wrote
+    assert players(at)[0]["options"]["ended"] is None  # and so is the next edit's, in the browser
+
+
 def test_edit_rerenders_and_bad_abc_is_an_error_not_a_crash(with_model):
     at = new_app()
     generate(at)
