@@ -130,11 +130,12 @@ async def media(request: Request) -> Response:
 
 
 async def tunebook_sheet(request: Request) -> Response:
-    """GET api/tunebook/sheet[?search=text]: the tunebook's tunes (those the search finds, as the Tunebook page
-    lists them) on one printable sheet, each under its title."""
+    """GET api/tunebook/sheet[?search=text]: the tunebook's tunes (those the search finds) on one printable sheet,
+    each under its title, in the order they came into the book, as the export has them (an imported file prints
+    in its own order; the page lists the newest first)."""
     search = request.query_params.get("search") or None
     try:
-        tunes = Tunebook().list(search)
+        tunes = Tunebook().list(search)[::-1]
     except MusicRNNError as e:
         return JSONResponse({"error": f"cannot open the tunebook: {e}"}, status_code=500)
     if not tunes:

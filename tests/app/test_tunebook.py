@@ -161,13 +161,14 @@ def test_the_tunebook_prints_the_tunes_a_search_finds_each_under_its_title(app_e
     assert text.count('<section class="tune"><div class="page"><svg') == 2 and "2 tunes" in text
     assert "<img" not in text and "&lt;img src=x" in text  # the title is drawn as text in the score
     assert "Not printed: &quot;Silent&quot; (X:1) has no notes to engrave" in text
-    assert text.index("&lt;img src=x") < text.index("Jig in D")  # in the page's order: newest first
+    assert text.index("Jig in D") < text.index("&lt;img src=x")  # in the book's order, as the export
     found = call_route(tunebook_sheet, query=b"search=Jig").body.decode()
     assert found.count('<section class="tune">') == 1 and "<title>Tunebook: Jig</title>" in found
     assert call_route(tunebook_sheet, query=b"search=nothing").status_code == 404
-    monkeypatch.setattr(media, "PRINT_LIMIT", 1)  # the newest only, which has no notes
+    monkeypatch.setattr(media, "PRINT_LIMIT", 1)  # the first only
     capped = call_route(tunebook_sheet).body.decode()
-    assert "no notes to engrave" in capped and "Not printed: 2 more tunes: a sheet holds at most 1" in capped
+    assert capped.count('<div class="page">') == 1 and "Jig in D" in capped
+    assert "Not printed: 2 more tunes: a sheet holds at most 1" in capped
 
 
 def test_a_tunebook_tune_plays_on_the_instrument_and_in_the_key_the_player_chooses(app_env):
