@@ -223,4 +223,4 @@ else:
     st.caption(f"{len(matches):,} tune(s) match" + (" (the first 500 are listed)" if len(matches) > 500 else ""))
     i = st.selectbox("Tune", shown, key="ds_tune", format_func=lambda j: tune_label(j, tunes[j]))
     tune_view(tunes[i], f"ds_{hashlib.sha1(src.encode()).hexdigest()[:6]}_{i}", editable=False,
-              file_stem=f"tune-{i + 1}")
+              file_stem=f"tune-{i + 1}", save_settings={"imported from": f"{src}, tune {i + 1} as cleaned"})

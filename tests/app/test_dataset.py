@@ -49,6 +49,16 @@ def test_stats_slider_and_browser_on_a_folder(app_env, small_abc_corpus):
     at.selectbox(key="ds_tune").set_value(at.selectbox(key="ds_tune").value).run()
     assert playable(at) == 1
     assert player_files(at)[:2] == ["midi", "musicxml"] and not players(at)[0]["editable"]
+    # a tune worth learning goes to the tunebook, to be looped, transposed and printed there
+    save = next(b for b in at.button if b.key.endswith("_save"))
+    at.text_input(key=save.key.replace("_save", "_title")).set_value("From the corpus")
+    save.click().run()
+    assert not at.exception and any("Saved as tune" in m.value for m in at.success)
+    from musicrnn.tunebook import Tunebook
+
+    [kept] = Tunebook(app_env["tunebook"]).list()
+    number = at.selectbox(key="ds_tune").value + 1
+    assert kept.title == "From the corpus" and kept.settings["imported from"].endswith(f"tune {number} as cleaned")
     at.text_input(key="ds_query").set_value("no such music anywhere").run()
     assert any("No tune matches" in w.value for w in at.warning)
 
