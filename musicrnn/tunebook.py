@@ -159,8 +159,8 @@ class Tunebook:
         have = {str(r["abc"]).strip() for r in rows}
         text = normalize_newlines(text)
         pieces = split_tunes(text, raw=True) or [text]
-        head = len(text) - sum(map(len, pieces))  # what comes before the first X:
-        lines = [1 + text.count("\n", 0, at) for at in accumulate([head] + [len(p) for p in pieces[:-1]])]
+        head = text[:len(text) - sum(map(len, pieces))]  # what comes before the first X:
+        lines = [1 + n for n in accumulate([head.count("\n")] + [p.count("\n") for p in pieces[:-1]])]
         tunes = [p.strip() for p in pieces]
         keyed = [any(line.startswith("K:") for line in t.splitlines()) for t in tunes]
         if not any(keyed):

@@ -50,10 +50,11 @@ def ask_studio(request: dict) -> None:
 
 
 st.title("Tunebook")
+search = st.session_state.get("tb_search") or ""
 try:
     book = Tunebook()
-    tunes = book.list(st.session_state.get("tb_search") or None)
-    total = len(book.list()) if st.session_state.get("tb_search") else len(tunes)
+    tunes = book.list(search or None)
+    total = len(book.list()) if search else len(tunes)
 except MusicRNNError as e:
     show_error("Cannot open the tunebook", e)
     st.stop()
@@ -67,7 +68,6 @@ except MusicRNNError as e:
     show_error("Cannot export", e)
 c2.download_button("Export all (.abc)", export, file_name="tunebook.abc", mime="text/plain", key="tb_export",
                    on_click="ignore", disabled=not total, icon=":material/download:", width="stretch")
-search = st.session_state.get("tb_search") or ""
 c3.link_button("Print these", TUNEBOOK_SHEET_PATH + (f"?search={quote(search)}" if search else ""),
                disabled=not tunes, icon=":material/print:", width="stretch",
                help="Opens the tunes listed here, each laid out for A4 paper, in a new tab, to print")

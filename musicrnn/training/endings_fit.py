@@ -16,7 +16,7 @@ from pathlib import Path
 
 from musicrnn.errors import MusicRNNError, OptionError, TrainingError
 from musicrnn.generation.options import DEFAULT_STRICT_BARS
-from musicrnn.training.liveness import FIT_PREFIX, device_key, device_threads
+from musicrnn.training.liveness import FIT_PREFIX, device_key, fitting_on, thread_name
 
 #: How finely the app fits (the command's defaults are 256 and 7): about a minute per tune type on 2 cores.
 APP_SAMPLES, APP_STEPS = 64, 5
@@ -105,9 +105,9 @@ class EndingsFits:
             raise TrainingError(f"{folder}: no best.pt to fit endings to")
         label = device_label(pick_device(device))
         with self.lock:
-            for key, other in device_threads(FIT_PREFIX):
-                if key == device_key(label):
-                    raise TrainingError(f"endings are being fitted to {other} on {label}; wait for that to finish")
+            other = fitting_on(label)
+            if other is not None:
+                raise TrainingError(f"endings are being fitted to {other} on {label}; wait for that to finish")
             run = busy(label)
             if run is not None:
                 raise TrainingError(f"a training run is active on {label} ({getattr(run, 'folder', run)}); fit "
@@ -127,7 +127,8 @@ class EndingsFits:
                         raise
 
             fit = Fit(folder, label, None, time.time())  # type: ignore[arg-type]
-            fit.thread = threading.Thread(target=work, name=f"{FIT_PREFIX}[{device_key(label)}]{folder}", daemon=True)
+            fit.thread = threading.Thread(target=work, name=thread_name(device_key(label), folder, FIT_PREFIX),
+                                          daemon=True)
             self.fits[str(folder)] = fit
             fit.thread.start()
         return fit

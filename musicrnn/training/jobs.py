@@ -18,7 +18,7 @@ from musicrnn.errors import MusicRNNError, TrainingError
 from musicrnn.model.device import device_label, pick_device
 from musicrnn.model.network import ModelConfig
 from musicrnn.training.config import TrainConfig
-from musicrnn.training.liveness import FIT_PREFIX, device_key, device_threads, thread_name, training_threads
+from musicrnn.training.liveness import device_key, fitting_on, thread_name, training_threads
 from musicrnn.training.loop import train
 from musicrnn.training.run_folder import STATUS, RunInfo, list_runs, read_status, request_stop, run_info, runs_root
 
@@ -97,10 +97,10 @@ class TrainingJobs:
             raise TrainingError(str(e)) from None
         folder = Path(cfg.out)
         with self.lock:
-            for key, fitting in device_threads(FIT_PREFIX):
-                if key == device_key(label):
-                    raise TrainingError(f"endings are being fitted to {fitting} on {label}; start the run when "
-                                        "that has finished")
+            fitting = fitting_on(label)
+            if fitting is not None:
+                raise TrainingError(f"endings are being fitted to {fitting} on {label}; start the run when "
+                                    "that has finished")
             other = self.busy(label)
             if other is not None:
                 raise TrainingError(

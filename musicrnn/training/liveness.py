@@ -14,9 +14,9 @@ FIT_PREFIX = "musicrnn-fit:"  # a thread fitting a model's endings (`endings_fit
 REMOTE_STALE_S = 600.0
 
 
-def thread_name(device_key: str, folder: Path) -> str:
-    """The name of a training thread: what `training_threads` reads back."""
-    return f"{THREAD_PREFIX}[{device_key}]{Path(folder).resolve()}"
+def thread_name(device_key: str, folder: Path, prefix: str = THREAD_PREFIX) -> str:
+    """The name of a training thread (or, with FIT_PREFIX, an endings fit): what `device_threads` reads back."""
+    return f"{prefix}[{device_key}]{Path(folder).resolve()}"
 
 
 def device_key(label: str | None) -> str:
@@ -33,6 +33,12 @@ def device_threads(prefix: str) -> list[tuple[str, Path]]:
             key, _, folder = t.name[len(prefix) + 1:].partition("]")
             out.append((key, Path(folder)))
     return out
+
+
+def fitting_on(label: str | None) -> Path | None:
+    """The run folder whose endings a live thread of this process is fitting on the device of `label`, if any."""
+    key = device_key(label)
+    return next((folder for k, folder in device_threads(FIT_PREFIX) if k == key), None)
 
 
 def training_threads() -> list[tuple[str, Path]]:
