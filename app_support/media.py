@@ -12,10 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from musicrnn.errors import MusicRNNError, RenderError
+from musicrnn.notation.transpose import written_for
 
 #: What a render makes at once. The page's audio (WAV: Opus takes longer to synthesize here) is made from the
 #: MIDI when the player first asks for it (`page_audio`), so the score is drawn without waiting for the sound.
-RENDER_FORMATS = ("midi", "musicxml", "svg", "timeline")
+RENDER_FORMATS = ("abc", "midi", "musicxml", "svg", "timeline")
 
 
 class _LRU:
@@ -96,7 +97,10 @@ def render_tune(abc: str, *, tempo: float | None = None, instrument: str = "pian
     res = render_all(abc, RENDER_FORMATS, tempo=tempo, instrument=instrument, transpose=transpose,
                      swing=swing, check=True, ended=ended, page_width=page_width)
     res["key"] = key
-    res["request"] = {"abc": abc, "transpose": transpose}  # what the printable sheet is made of
+    # what the printable sheet is made of, and the semitones its score is still to be moved by the engraver (a
+    # tune that could not be written out in the new key), with why
+    written = written_for(abc, transpose)
+    res["request"] = {"abc": abc, "transpose": transpose, "left": written.left, "why": written.why}
     _CACHE.put(key, res)
     return res
 
@@ -129,7 +133,7 @@ def print_sheet(res: dict) -> bytes:
         if xml is None or not res["data"].get("svg"):
             raise RenderError(res["errors"].get("svg") or res["errors"].get("musicxml") or "this tune has no score")
         request = res["request"]
-        pages = print_pages(xml, transpose=request["transpose"])
+        pages = print_pages(xml, transpose=request["left"])
         sheet = res["data"]["sheet"] = sheet_html(header_value(request["abc"], "T") or "Untitled tune",
                                                   [pages]).encode()
     return sheet
@@ -139,16 +143,17 @@ def print_sheet(res: dict) -> bytes:
 PRINT_LIMIT = 100
 
 
-def print_tunes(tunes: list[str], title: str) -> bytes:
+def print_tunes(tunes: list[str], title: str, *, transpose: int = 0) -> bytes:
     """The printable sheet of several tunes, each engraved for paper in the render workers side by side, in the
-    order given (at most PRINT_LIMIT); a tune that cannot be engraved is named after the others, with why."""
+    order given (at most PRINT_LIMIT), `transpose` semitones away; a tune that cannot be engraved is named after
+    the others, with why."""
     from musicrnn.music.isolated import get_pool, print_tune_pages
     from musicrnn.music.sheet import sheet_html
     from musicrnn.notation.tunes import tune_label
 
     def one(abc: str) -> tuple[list[str] | None, str | None]:
         try:
-            return print_tune_pages(abc), None
+            return print_tune_pages(abc, transpose=transpose), None
         except MusicRNNError as e:  # its message names the tune, as the music layer's errors do
             label = tune_label(abc)
             return None, str(e) if label in str(e) else f"{label}: {e}"

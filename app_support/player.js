@@ -1,7 +1,7 @@
 // The tune player: the engraved score inline, a cursor that follows the audio, click a note to play from it,
 // loop bars (with a count-in), slow down or speed up without changing pitch, and live editing of the ABC.
 //
-// Data from Python (app_support/player.py): {key, svg, timeline, audio, files, problem, summary, no_audio, abc,
+// Data from Python (app_support/player.py): {key, svg, timeline, audio, files, transposed, problem, summary, no_audio, abc,
 // revision, editable, stem, render_url, beats, options}. The timeline comes from the same expansion of the
 // tune the MIDI is made from: `events` [start s, end s, note] in time order, `played_bars` [start s, end s,
 // bar], `notes` [{ids, bar}] (SVG ids of each written note), `bars` [{id, label}].
@@ -338,20 +338,30 @@ function makePlayer(host, setStateValue) {
   });
 
   // ----- files
-  function drawFiles(files, sheet) {
+  function drawFiles(files, sheet, transposed) {
     v.files.textContent = "";
     const stem = self.stem || "tune";
-    const abcLink = el("a", { class: "mr-file", href: "#", download: stem + ".abc", role: "button",
-                              "aria-label": "Download ABC" }, null, "⤓ ABC");
-    abcLink.addEventListener("click", () => {
-      const url = URL.createObjectURL(new Blob([v.abc.value || self.abcText || ""], { type: "text/plain" }));
-      abcLink.href = url;
-      setTimeout(() => URL.revokeObjectURL(url), 10000);
-    });
     const row = el("div", { class: "mr-bar" }, v.files);
-    row.appendChild(abcLink);
+    files = files || {};
+    if (transposed && !transposed.as_written && files.abc) {
+      // the tune written out in the key it sounds in, as the score shows it (the box keeps the text as written)
+      const by = (transposed.semitones > 0 ? "+" : "") + transposed.semitones;
+      el("a", { class: "mr-file", href: files.abc + "?name=" + encodeURIComponent(stem), download: stem + ".abc",
+                role: "button", "aria-label": "Download ABC, transposed " + by,
+                title: "The tune in the key it sounds in (" + by + " semitones), as the score shows it" },
+         row, "⤓ ABC " + by);
+    } else {
+      const abcLink = el("a", { class: "mr-file", href: "#", download: stem + ".abc", role: "button",
+                                "aria-label": "Download ABC" }, row, "⤓ ABC");
+      abcLink.addEventListener("click", () => {
+        const url = URL.createObjectURL(new Blob([v.abc.value || self.abcText || ""], { type: "text/plain" }));
+        abcLink.href = url;
+        setTimeout(() => URL.revokeObjectURL(url), 10000);
+      });
+    }
     const names = { midi: ["MIDI", ".mid"], musicxml: ["MusicXML", ".musicxml"], "wav-full": ["WAV", ".wav"] };
-    for (const [fmtName, url] of Object.entries(files || {})) {
+    for (const [fmtName, url] of Object.entries(files)) {
+      if (fmtName === "abc") continue;
       const [label, ext] = names[fmtName] || [fmtName, ""];
       el("a", { class: "mr-file", href: url + "?name=" + encodeURIComponent(stem), download: stem + ext,
                 role: "button", "aria-label": "Download " + label }, row, "⤓ " + label);
@@ -360,6 +370,10 @@ function makePlayer(host, setStateValue) {
       el("a", { class: "mr-file", href: sheet, target: "_blank", rel: "noopener", role: "button",
                 "aria-label": "Print the score", title: "Open the score laid out for A4 paper, to print" },
          row, "Print");
+    }
+    if (transposed && transposed.as_written) {
+      el("span", { class: "mr-note" }, row,
+         "Transposed in the sound and the score only (" + transposed.as_written + "): the ABC and MusicXML are as written.");
     }
   }
 
@@ -381,7 +395,7 @@ function makePlayer(host, setStateValue) {
     }
     v.play.disabled = !r.audio;
     v.toolbar.style.display = r.audio || r.svg ? "" : "none";  // nothing to play: only the problem shows
-    drawFiles(r.files, r.sheet);
+    drawFiles(r.files, r.sheet, r.transposed);
     v.status.textContent = (r.summary || "") + (r.no_audio && !r.problem ? " · no audio: " + r.no_audio : "")
       + (r.timeline && !r.timeline.exact ? " · the cursor follows the bars as written" : "");
     v.problem.textContent = problemText(r.problem);

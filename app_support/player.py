@@ -22,8 +22,9 @@ from musicrnn.notation.fields import header_value
 MEDIA_PATH = "api/media"  # relative to the app's root, like the live view's routes
 RENDER_PATH = "api/render"
 TUNEBOOK_SHEET_PATH = "api/tunebook/sheet"  # the Tunebook page's printable sheet (`routes.tunebook_sheet`)
-#: The files a render offers for download (`api/media/<key>/<format>`), by format, with their extension.
-FILES = {"midi": "mid", "musicxml": "musicxml", "wav-full": "wav"}
+#: The files a render offers for download (`api/media/<key>/<format>`), by format, with their extension. "abc" is
+#: the tune in the key it sounds in; the player offers it when the tune is transposed (else the box's own text).
+FILES = {"abc": "abc", "midi": "mid", "musicxml": "musicxml", "wav-full": "wav"}
 
 _component = st.components.v2.component(
     "musicrnn_player", js=Path(__file__).with_name("player.js").read_text(), isolate_styles=False)
@@ -94,13 +95,23 @@ def payload(res: dict, abc: str) -> dict:
             "audio": f"{base}/wav" if data.get("midi") else None, "files": files,
             "sheet": f"{base}/sheet" if data.get("svg") else None,
             "problem": problem_of(res, abc), "summary": check_summary(res.get("check")),
-            "no_audio": None if data.get("midi") else res["errors"].get("midi")}
+            "no_audio": None if data.get("midi") else res["errors"].get("midi"),
+            "transposed": transposed_note(res.get("request"))}
+
+
+def transposed_note(request: dict | None) -> dict | None:
+    """How a transposed render is written: its semitones, and why its ABC and MusicXML stay as written when they
+    do (None when not transposed)."""
+    if not request or not request.get("transpose"):
+        return None
+    return {"semitones": int(request["transpose"]), "as_written": request.get("why")}
 
 
 def refused(e: MusicRNNError) -> dict:
     """What the player draws for a tune the renderers refuse (too long, bad options): only the problem."""
     return {"key": None, "svg": None, "timeline": None, "audio": None, "files": {}, "sheet": None,
-            "problem": {"message": str(e)[:400], "line": None, "column": None}, "summary": "", "no_audio": None}
+            "problem": {"message": str(e)[:400], "line": None, "column": None}, "summary": "", "no_audio": None,
+            "transposed": None}
 
 
 def render_payload(abc: str, playback: dict, ended: bool | None, page_width: int | None = None) -> dict:

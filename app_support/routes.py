@@ -3,6 +3,7 @@ tab that watches the run, and the plotly.js that draws it in the page; the playe
 and the audio and files of every render."""
 from __future__ import annotations
 
+import functools
 import json
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from app_support.player import FILES, MEDIA_PATH, RENDER_PATH, TUNEBOOK_SHEET_PA
 from musicrnn.errors import MusicRNNError
 from musicrnn.files import safe_name
 from musicrnn.music.isolated import midi_to_wav
+from musicrnn.music.midi import check_options
 from musicrnn.music.sheet import SHEET_CSP
 from musicrnn.music.structure import MAX_ABC_CHARS
 from musicrnn.training.run_folder import run_folder_named
@@ -91,15 +93,15 @@ async def render(request: Request) -> Response:
 
 
 _MEDIA_TYPES = {"wav": "audio/wav", "midi": "audio/midi", "musicxml": "application/vnd.recordare.musicxml+xml",
-                "wav-full": "audio/wav", "sheet": "text/html; charset=utf-8"}
+                "wav-full": "audio/wav", "sheet": "text/html; charset=utf-8", "abc": "text/plain; charset=utf-8"}
 _EXTENSIONS = {"wav": "wav", "sheet": "html", **FILES}  # the page's audio, the printable sheet, the downloads
 
 
 async def media(request: Request) -> Response:
-    """GET api/media/<render key>/<wav|midi|musicxml|wav-full|sheet>[?name=stem]: a file of a render made in
+    """GET api/media/<render key>/<wav|midi|musicxml|wav-full|sheet|abc>[?name=stem]: a file of a render made in
     this process (both WAVs are synthesized from its MIDI on demand, the page's once; the sheet is the score laid
-    out for printing, `music.sheet`); with `name`, as a download. 500 says why the synthesizer or the engraver
-    failed."""
+    out for printing, `music.sheet`; abc is the tune in the key it sounds in); with `name`, as a download. 500
+    says why the synthesizer or the engraver failed."""
     key, fmt = request.path_params["key"], request.path_params["fmt"]
     res = cached_render(key)
     if fmt not in _MEDIA_TYPES:
@@ -120,7 +122,7 @@ async def media(request: Request) -> Response:
     except MusicRNNError as e:
         what = "sheet" if fmt == "sheet" else "audio"
         return JSONResponse({"error": f"the {what} could not be made: {e}"}, status_code=500)
-    headers = {"Cache-Control": "private, max-age=3600"}
+    headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
     if fmt == "sheet":
         headers |= SHEET_HEADERS
     name = request.query_params.get("name")
@@ -130,10 +132,17 @@ async def media(request: Request) -> Response:
 
 
 async def tunebook_sheet(request: Request) -> Response:
-    """GET api/tunebook/sheet[?search=text]: the tunebook's tunes (those the search finds) on one printable sheet,
-    each under its title, in the order they came into the book, as the export has them (an imported file prints
-    in its own order; the page lists the newest first)."""
+    """GET api/tunebook/sheet[?search=text][&transpose=N]: the tunebook's tunes (those the search finds) on one
+    printable sheet, each under its title, in the order they came into the book, as the export has them (an
+    imported file prints in its own order; the page lists the newest first), N semitones away as the player
+    transposes them. 400 names a bad transposition."""
     search = request.query_params.get("search") or None
+    try:
+        transpose = int(request.query_params.get("transpose") or 0)
+        check_options(None, transpose, 0.0)
+    except (ValueError, MusicRNNError) as e:
+        return JSONResponse({"error": f"transpose must be a whole number of semitones from -48 to 48: {e}"},
+                            status_code=400)
     try:
         tunes = Tunebook().list(search)[::-1]
     except MusicRNNError as e:
@@ -142,7 +151,8 @@ async def tunebook_sheet(request: Request) -> Response:
         return JSONResponse({"error": "no saved tune matches that search" if search else "the tunebook is empty"},
                             status_code=404)
     title = f"Tunebook: {search}" if search else "Tunebook"
-    data = await run_in_threadpool(print_tunes, [with_title(t.abc, t.title) for t in tunes], title)
+    data = await run_in_threadpool(functools.partial(print_tunes, transpose=transpose),
+                                   [with_title(t.abc, t.title) for t in tunes], title)
     return Response(data, media_type="text/html; charset=utf-8", headers={**SHEET_HEADERS, "Cache-Control": "no-store"})
 
 

@@ -1,7 +1,7 @@
 """Tunebook: the tunes saved from the studio, with the settings that made them; play, edit, delete, export, or
 have the studio keep a tune's first bars and write the rest."""
 import json
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import streamlit as st
 
@@ -68,9 +68,13 @@ except MusicRNNError as e:
     show_error("Cannot export", e)
 c2.download_button("Export all (.abc)", export, file_name="tunebook.abc", mime="text/plain", key="tb_export",
                    on_click="ignore", disabled=not total, icon=":material/download:", width="stretch")
-c3.link_button("Print these", TUNEBOOK_SHEET_PATH + (f"?search={quote(search)}" if search else ""),
+# the sheet is transposed as the tunes play (the Playback slider below, read from the last run)
+sheet_query = urlencode({k: v for k, v in (("search", search), ("transpose", st.session_state.get("tb_transpose")))
+                         if v}, quote_via=quote)
+c3.link_button("Print these", TUNEBOOK_SHEET_PATH + (f"?{sheet_query}" if sheet_query else ""),
                disabled=not tunes, icon=":material/print:", width="stretch",
-               help="Opens the tunes listed here, each laid out for A4 paper, in a new tab, to print")
+               help="Opens the tunes listed here, each laid out for A4 paper (transposed as they play), in a new "
+                    "tab, to print")
 st.caption(f"{total} tune(s) in {md_escape(str(book.path))} (set MUSICRNN_TUNEBOOK to use another file)")
 with st.expander("Add tunes from an .abc file", icon=":material/upload_file:",
                  expanded=not total or "tb_imported" in st.session_state):

@@ -53,7 +53,8 @@ def add_commands(subparsers) -> None:
                         "a jig 168; else 120)")
     r.add_argument("--instrument", default="piano", metavar="NAME",
                    help="General MIDI instrument: " + ", ".join(sorted(INSTRUMENTS)))
-    r.add_argument("--transpose", type=int, default=0, metavar="N", help="semitones")
+    r.add_argument("--transpose", type=int, default=0, metavar="N",
+                   help="semitones; the score, MusicXML and abc are written out in the new key")
     r.add_argument("--swing", type=float, default=0.0, metavar="S",
                    help="0 straight .. 1 triplet feel (hornpipes)")
     r.add_argument("--json", action="store_true", help="print one JSON summary")

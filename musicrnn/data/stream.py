@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
+from musicrnn.data.key_augment import AUGMENT_VERSION, key_copies
 from musicrnn.data.sources import RawCorpus, read_source, source_fingerprint
 from musicrnn.data.split import clean_corpus
-from musicrnn.data.transpose import AUGMENT_VERSION, key_copies
 from musicrnn.data.vocab import Vocab
 from musicrnn.errors import MusicRNNError
 from musicrnn.files import atomic_write_bytes, remove_partial_writes
@@ -106,7 +106,7 @@ def _read_cache(folder: Path) -> Prepared | None:
 
 
 def augment_train(train: list[str], val: list[str], keys: int) -> tuple[list[str], dict]:
-    """The training tunes followed by `keys` copies of each in other keys (data/transpose.py), and what was added.
+    """The training tunes followed by `keys` copies of each in other keys (data/key_augment.py), and what was added.
 
     A copy that is the text of a validation tune (the corpus held the tune in that key too) is left out."""
     avoid = set(val)

@@ -207,6 +207,7 @@ def print_pages(musicxml: bytes, *, transpose: int = 0) -> list[str]:
     return call(print_pages_local, bytes(musicxml), transpose=int(transpose), label="MusicXML", what="print")
 
 
-def print_tune_pages(abc: str) -> list[str]:
-    """The pages of a tune's score laid out for paper (`score.print_tune_pages_local`), sanitized."""
-    return call(print_tune_pages_local, abc, label=abc, what="print")
+def print_tune_pages(abc: str, *, transpose: int = 0) -> list[str]:
+    """The pages of a tune's score laid out for paper, `transpose` semitones away (`score.print_tune_pages_local`),
+    sanitized."""
+    return call(print_tune_pages_local, abc, transpose=int(transpose), label=abc, what="print")

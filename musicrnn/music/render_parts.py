@@ -1,4 +1,9 @@
-"""Every format of one tune in one go, in a worker: check, MIDI, audio, MusicXML, SVG, each from the one before."""
+"""Every format of one tune in one go, in a worker: check, MIDI, audio, MusicXML, SVG, each from the one before.
+
+A transposed tune is written out in its new key (`notation/transpose.py`) before it is engraved, so the score,
+the MusicXML and the "abc" format all spell it as a musician would and agree with each other; a tune that cannot
+be transposed exactly (`K:none`, say) is engraved as written and moved by the engraver, and its "abc" and
+MusicXML stay as written."""
 from __future__ import annotations
 
 import json
@@ -12,12 +17,13 @@ from musicrnn.music.check import check_tune
 from musicrnn.music.midi import DEFAULT_TEMPO, midi_and_tempo_local
 from musicrnn.music.score import engrave_local, musicxml_local
 from musicrnn.music.timeline import timeline_for
+from musicrnn.notation.transpose import written_for
 from musicrnn.notation.tunes import tune_label
 
 #: Formats a tune renders to, in the order they are made (each from the one before where it can), and the
-#: file extension of each.
-FORMATS = ("midi", "wav", "opus", "musicxml", "svg", "timeline")
-EXTENSIONS = {"midi": "mid", "wav": "wav", "opus": "opus", "musicxml": "musicxml", "svg": "svg",
+#: file extension of each. "abc" is the tune's text in the key it sounds in (as given when not transposed).
+FORMATS = ("abc", "midi", "wav", "opus", "musicxml", "svg", "timeline")
+EXTENSIONS = {"abc": "abc", "midi": "mid", "wav": "wav", "opus": "opus", "musicxml": "musicxml", "svg": "svg",
               "timeline": "timeline.json"}
 
 
@@ -29,9 +35,9 @@ def render_parts_local(abc: str, formats=FORMATS, *, tempo: float | None = DEFAU
 
     Events: ("check", report dict or None, error or None, seconds), ("start", fmt),
     ("ok", fmt, data, seconds), ("error", fmt, message, seconds). Formats are done in a
-    fixed order (midi before audio, musicxml before svg) and share their intermediates. The score is
-    transposed with the sound; "timeline" is the player's timeline (`timeline.py`) as JSON text, timed as
-    the MIDI plays.
+    fixed order (midi before audio, musicxml before svg) and share their intermediates. The score, the
+    MusicXML and "abc" are transposed with the sound (`written_for`); "timeline" is the player's timeline
+    (`timeline.py`) as JSON text, timed as the MIDI plays.
     """
     label = tune_label(abc)
     wanted = [f for f in FORMATS if f in formats]
@@ -42,6 +48,7 @@ def render_parts_local(abc: str, formats=FORMATS, *, tempo: float | None = DEFAU
                    time.perf_counter() - t0)
         except Exception as e:
             yield ("check", None, _message("check", label, e), time.perf_counter() - t0)
+    written = written_for(abc, transpose)
     done: dict[str, Any] = {}
     failed: dict[str, str] = {}
 
@@ -49,7 +56,9 @@ def render_parts_local(abc: str, formats=FORMATS, *, tempo: float | None = DEFAU
         if fmt in failed:
             raise RenderError(failed[fmt])
         if fmt not in done:
-            if fmt == "midi":
+            if fmt == "abc":
+                done[fmt] = written.text
+            elif fmt == "midi":
                 done[fmt], done["bpm"] = midi_and_tempo_local(abc, tempo=tempo, instrument=instrument,
                                                               transpose=transpose, swing=swing)
             elif fmt == "wav":
@@ -57,9 +66,9 @@ def render_parts_local(abc: str, formats=FORMATS, *, tempo: float | None = DEFAU
             elif fmt == "opus":
                 done[fmt] = midi_to_opus_local(need("midi"))
             elif fmt == "musicxml":
-                done[fmt] = musicxml_local(abc)
+                done[fmt] = musicxml_local(written.text)
             elif fmt == "svg":
-                done[fmt], done["layout"] = engrave_local(need("musicxml"), transpose=transpose,
+                done[fmt], done["layout"] = engrave_local(need("musicxml"), transpose=written.left,
                                                           page_width=page_width)
             elif fmt == "timeline":
                 need("svg")

@@ -11,6 +11,7 @@ from musicrnn.music.structure import check_size, parse_tune, tune_text
 from musicrnn.music.svg import sanitize_svg
 from musicrnn.music.timeline import Layout, read_layout
 from musicrnn.notation.meter import meter_length
+from musicrnn.notation.transpose import written_for
 from musicrnn.notation.tunes import tune_label
 
 #: Longest score engraved, in quarter notes (about 1,000 bars of 4/4).
@@ -169,9 +170,11 @@ def print_pages_local(xml: bytes | str, *, transpose: int = 0) -> list[str]:
     return [sanitize_svg(svg) for svg in pages]
 
 
-def print_tune_pages_local(abc: str) -> list[str]:
-    """A tune's score laid out for paper (`print_pages_local` of its MusicXML)."""
-    return print_pages_local(musicxml_local(abc))
+def print_tune_pages_local(abc: str, *, transpose: int = 0) -> list[str]:
+    """A tune's score laid out for paper (`print_pages_local` of its MusicXML), written `transpose` semitones away
+    as the player writes it (`written_for`)."""
+    written = written_for(abc, transpose)
+    return print_pages_local(musicxml_local(written.text), transpose=written.left)
 
 
 def musicxml_to_svg_local(xml: bytes | str, *, transpose: int = 0) -> str:

@@ -58,7 +58,7 @@ class TrainConfig(Settings):
     # "random" windows of the stream, or whole "tunes" from their start (batches.py); None: as the model a
     # fine-tune starts from was trained (the shipped model: whole tunes), else random
     windows: str | None = None
-    augment_keys: int = 0  # transposed copies of each training tune, 0 to 11 (data/transpose.py)
+    augment_keys: int = 0  # transposed copies of each training tune, 0 to 11 (data/key_augment.py)
     # The context inputs' learning rate over `lr`: they start at zero in a fine-tune, and at the base rate
     # AdamW moves them too little to matter within one (a norm of 0.03 after 700 steps, the characters' ~8).
     context_lr_scale: float = 1.0

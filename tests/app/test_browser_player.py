@@ -289,6 +289,25 @@ def test_print_opens_the_score_for_paper_and_its_title_stays_text(browser, serve
     page.close()
 
 
+
+def test_a_transposed_tune_downloads_as_abc_in_the_key_it_sounds_in(browser, server):
+    page = open_tune(browser, server, "Sixteen bars")
+    page.get_by_text("Playback", exact=True).first.click()
+    thumb = page.get_by_role("slider", name="Transpose (semitones)")
+    thumb.focus()
+    thumb.press("ArrowRight")
+    thumb.press("ArrowRight")
+    link = page.locator(PLAYER).get_by_role("button", name="Download ABC, transposed +2")
+    link.wait_for(timeout=60_000)
+    with page.expect_download() as got:
+        link.click()
+    text = open(got.value.path()).read()
+    assert got.value.suggested_filename == "Sixteen-bars.abc"
+    assert "K:E\n" in text and text.startswith("X:1\nT:Sixteen bars") and "EFGA Bcde" in text
+    assert page.locator(PLAYER).get_by_label("ABC", exact=True).input_value().count("K:D") == 1  # the box as written
+    assert not page.outside, page.outside
+    page.close()
+
 @pytest.mark.parametrize("width, height, name", [(1400, 1000, "player-studio"), (390, 844, "player-studio-phone")])
 def test_the_studio_generates_a_tune_that_plays(browser, server, width, height, name):
     phone = width < 500

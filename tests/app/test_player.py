@@ -8,6 +8,7 @@ import pytest
 from app_support.player import beats_per_bar, check_summary, payload, problem_of, render_payload
 from app_support.routes import media, render
 from musicrnn.errors import MusicRNNError
+from musicrnn.notation.transpose import transpose_exact
 from tests.helpers.app import GOOD_TUNE, call_route
 
 
@@ -20,8 +21,14 @@ def test_an_edit_renders_score_timeline_audio_and_files():
     status, doc = post_render({"abc": GOOD_TUNE, "tempo": 150, "instrument": "fiddle", "transpose": 2})
     assert status == 200 and doc["svg"].startswith("<svg") and doc["problem"] is None
     assert doc["timeline"]["exact"] and doc["timeline"]["bpm"] == 150 and doc["timeline"]["events"]
-    assert set(doc["files"]) == {"midi", "musicxml", "wav-full"} and doc["audio"].endswith("/wav")
+    assert set(doc["files"]) == {"abc", "midi", "musicxml", "wav-full"} and doc["audio"].endswith("/wav")
+    assert doc["transposed"] == {"semitones": 2, "as_written": None}
     key = doc["key"]
+    abc = call_route(media, path_params={"key": key, "fmt": "abc"}, query=b"name=My%20jig")
+    assert abc.body.decode() == transpose_exact(GOOD_TUNE, 2) and abc.media_type.startswith("text/plain")
+    assert 'filename="My-jig.abc"' in abc.headers["content-disposition"]
+    assert abc.headers["x-content-type-options"] == "nosniff"
+    assert post_render({"abc": GOOD_TUNE})[1]["transposed"] is None
     wav = call_route(media, path_params={"key": key, "fmt": "wav"})
     assert wav.status_code == 200 and wav.body[:4] == b"RIFF" and wav.media_type == "audio/wav"
     midi = call_route(media, path_params={"key": key, "fmt": "midi"}, query=b"name=My%20jig")
@@ -46,6 +53,17 @@ def test_print_opens_the_score_laid_out_for_paper_in_the_key_it_plays():
     assert call_route(media, path_params={"key": plain["key"], "fmt": "sheet"}).body != page.body  # transposed
     refused = post_render({"abc": "X:1\nK:C\n" + "C" * 60_000})[1]
     assert refused["sheet"] is None
+
+
+def test_a_tune_that_cannot_be_written_in_its_new_key_says_so_and_still_prints_transposed():
+    tune = "X:1\nT:No key\nL:1/8\nM:4/4\nK:none\nCDEF GABc|\n"
+    status, doc = post_render({"abc": tune, "transpose": 2})
+    assert status == 200 and doc["svg"]
+    assert doc["transposed"]["as_written"] == "K:none has no key signature to transpose"
+    assert call_route(media, path_params={"key": doc["key"], "fmt": "abc"}).body.decode() == tune
+    plain = post_render({"abc": tune})[1]
+    sheets = [call_route(media, path_params={"key": d["key"], "fmt": "sheet"}).body for d in (doc, plain)]
+    assert sheets[0] != sheets[1]  # the engraver moved it
 
 
 @pytest.mark.parametrize("payload, field", [({"abc": 5}, "abc"), ({"abc": "X:1", "tempo": "fast"}, "tempo"),

@@ -169,6 +169,11 @@ def test_the_tunebook_prints_the_tunes_a_search_finds_each_under_its_title(app_e
     capped = call_route(tunebook_sheet).body.decode()
     assert capped.count('<div class="page">') == 1 and "Jig in D" in capped
     assert "Not printed: 2 more tunes: a sheet holds at most 1" in capped
+    up = call_route(tunebook_sheet, query=b"search=Jig&transpose=2").body.decode()
+    assert up.count('<section class="tune">') == 1 and up != found  # in the key the tunebook plays it in
+    bad = call_route(tunebook_sheet, query=b"transpose=two")
+    assert bad.status_code == 400 and "transpose must be a whole number" in bad.body.decode()
+    assert call_route(tunebook_sheet, query=b"transpose=99").status_code == 400
 
 
 def test_a_tunebook_tune_plays_on_the_instrument_and_in_the_key_the_player_chooses(app_env):
@@ -183,6 +188,8 @@ def test_a_tunebook_tune_plays_on_the_instrument_and_in_the_key_the_player_choos
     assert after["options"]["instrument"] == "fiddle" and after["options"]["transpose"] == 2
     assert after["key"] != before["key"] and after["svg"] != before["svg"]  # the score moves with the sound
     assert after["sheet"].endswith(f"{after['key']}/sheet")  # and so does the printed sheet
+    assert after["transposed"] == {"semitones": 2, "as_written": None}  # and its ABC download
+    assert [b.proto.url for b in kinds(at, "link_button")] == ["api/tunebook/sheet?transpose=2"]  # and Print these
 
 
 def test_the_page_adds_the_tunes_of_an_uploaded_abc_file(app_env, oneills_abc):

@@ -109,6 +109,16 @@ def test_render_transpose_changes_the_pitches(tmp_path, capsys):
     assert [p for _, _, p in midi_notes(midi)] == [48, 50, 52, 53]
 
 
+def test_render_writes_the_tune_out_in_the_key_it_is_transposed_to(tmp_path, capsys):
+    src = tmp_path / "d.abc"
+    src.write_text('X:1\nT:Scale\nL:1/8\nM:4/4\nK:D\n"D"DEF^G ABcd|\n')
+    assert run(["render", str(src), "--to", "abc,musicxml", "--out", str(tmp_path / "o"), "--transpose", "1",
+                "--json"]) == 0
+    files = json.loads(capsys.readouterr().out)["tunes"][0]["files"]
+    assert open(files["abc"]).read() == 'X:1\nT:Scale\nL:1/8\nM:4/4\nK:Eb\n"Eb"EFG=A Bcde|\n'  # Eb, not D#
+    assert "<fifths>-3</fifths>" in open(files["musicxml"]).read()
+
+
 @pytest.mark.parametrize("argv,message", [
     (["--to", "midi,mp4"], "unknown format"),
     (["--instrument", "kazoo-ish"], "unknown instrument"),

@@ -12,6 +12,7 @@ import pytest
 
 from musicrnn import music as render
 from musicrnn.errors import ABCError, RenderError
+from musicrnn.notation.transpose import transpose_exact
 from tests.helpers.music_data import midi_notes, oneills, pitches, tunes_of
 
 HEAD = "X:1\nT:Test\nL:1/4\nM:4/4\nK:C\n"
@@ -101,6 +102,36 @@ def test_decorations_music21_mishandles_keep_their_notes():
 def test_transpose_and_octave_folding():
     assert sounding(HEAD + "CDEF|", transpose=2) == [62, 64, 66, 67]
     assert sounding(HEAD + "c''''''|", transpose=0)[0] <= 127
+
+
+def musicxml_pitches(xml: bytes) -> tuple[int, list[int]]:
+    """The key signature (sharps + / flats -) and the MIDI numbers of the notes music21 reads from MusicXML."""
+    import music21
+
+    score = music21.converter.parseData(xml, format="musicxml")
+    key = next(iter(score.recurse().getElementsByClass(music21.key.KeySignature)), None)
+    return key.sharps if key else 0, [p.midi for n in score.flatten().notes for p in n.pitches]
+
+
+def test_a_transposed_tune_is_written_out_in_its_new_key_for_the_score_and_the_files():
+    tune = oneills(0)
+    plain = render.render_all(tune, ("abc", "musicxml", "svg"), check=False)
+    up = render.render_all(tune, ("abc", "musicxml", "svg"), transpose=2, check=False)
+    assert plain["data"]["abc"] == tune and up["ok"]
+    assert up["data"]["abc"] == transpose_exact(tune, 2) != tune  # the downloads' ABC is in the key it sounds in
+    (sharps0, notes0), (sharps2, notes2) = (musicxml_pitches(r["data"]["musicxml"]) for r in (plain, up))
+    assert sharps2 == sharps0 + 2 and notes2 == [n + 2 for n in notes0]  # every note a tone up, two more sharps
+    # the score is engraved from that text, not moved by the engraver: the same as engraving it untransposed
+    assert up["data"]["svg"] == render.render_all(up["data"]["abc"], ("svg",), check=False)["data"]["svg"]
+
+
+def test_a_tune_that_cannot_be_written_in_the_new_key_is_moved_by_the_engraver_and_its_files_stay():
+    tune = "X:1\nT:No key\nL:1/8\nM:4/4\nK:none\nCDEF GABc|\n"
+    plain = render.render_all(tune, ("abc", "musicxml", "svg"), check=False)
+    up = render.render_all(tune, ("abc", "musicxml", "svg"), transpose=2, check=False)
+    assert up["data"]["abc"] == tune
+    assert musicxml_pitches(up["data"]["musicxml"]) == musicxml_pitches(plain["data"]["musicxml"])
+    assert up["data"]["svg"] != plain["data"]["svg"]  # the score still shows it in the key it sounds in
 
 
 def test_instrument_by_friendly_name():

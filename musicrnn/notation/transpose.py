@@ -1,4 +1,5 @@
-"""Tunes transposed into other keys, exactly, as a musician would write them (training-data augmentation).
+"""Tunes transposed into other keys, exactly, as a musician would write them: the player's transposition and
+the training data's key augmentation (`data/key_augment.py`) both use it.
 
 The interval is chosen as a number of fifths `f` on the line of fifths (`semitones ≡ 7f mod 12`), the one that
 gives the new key signature the fewest sharps or flats (at most 6); at a tie (6 either way) the plainer interval
@@ -23,9 +24,8 @@ None and `transpose_exact` raises `Untransposable` with the reason.
 """
 from __future__ import annotations
 
-import hashlib
-import random
 import re
+from dataclasses import dataclass
 
 LETTERS = "CDEFGAB"
 NATURAL = (0, 2, 4, 5, 7, 9, 11)  # semitones of C D E F G A B above C
@@ -90,6 +90,25 @@ def transpose_exact(abc: str, semitones: int) -> str:
         else:
             out.append(t.music_line(line))
     return "\n".join(out)
+
+
+@dataclass(frozen=True)
+class Written:
+    """A tune as a player transposing it reads it: `text` in the key it sounds in, moved exactly where it can be,
+    else as given, with `left` semitones still to move (the engraver moves the notes it draws) and `why` it was
+    not written out."""
+
+    text: str
+    left: int = 0
+    why: str | None = None
+
+
+def written_for(abc: str, semitones: int) -> Written:
+    """`abc` as written for a player `semitones` away: transposed exactly, or as it is when that cannot be done."""
+    try:
+        return Written(transpose_exact(abc, int(semitones)))
+    except Untransposable as e:
+        return Written(abc, int(semitones), str(e))
 
 
 def key_signature(value: str) -> int:
@@ -250,31 +269,3 @@ class Interval:
                 out.append(c)
                 i += 1
         return "".join(out)
-
-
-#: The intervals augmentation draws from: every key within a tritone of the tune's own, once.
-AUGMENT_INTERVALS = (-5, -4, -3, -2, -1, 1, 2, 3, 4, 5, 6)
-#: Bumped when transposition writes different text, so that augmented streams are rebuilt.
-AUGMENT_VERSION = 1
-
-
-def augment_intervals(tune: str) -> list[int]:
-    """`AUGMENT_INTERVALS` in an order of this tune's own (seeded by a hash of its text): the same every run."""
-    seed = int.from_bytes(hashlib.blake2b(tune.encode(), digest_size=8).digest(), "big")
-    order = list(AUGMENT_INTERVALS)
-    random.Random(seed).shuffle(order)
-    return order
-
-
-def key_copies(tune: str, n: int) -> list[str]:
-    """Up to `n` copies of `tune` in other keys, at distinct intervals in `augment_intervals`' order (an interval
-    the tune refuses is passed over for the next); none for a tune that cannot be transposed."""
-    copies: list[str] = []
-    for semitones in augment_intervals(tune) if n > 0 else ():
-        try:
-            copies.append(transpose_exact(tune, semitones))
-        except Untransposable:
-            continue
-        if len(copies) == n:
-            break
-    return copies

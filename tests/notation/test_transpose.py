@@ -1,5 +1,6 @@
-"""Transposition (data/transpose.py), checked by the notes music21 reads: every note of a transposed tune sounds
-exactly `semitones` away from the original's, in the same place."""
+"""Transposition (notation/transpose.py) and key augmentation (data/key_augment.py), checked by the notes
+music21 reads: every note of a transposed tune sounds exactly `semitones` away from the original's, in the same
+place."""
 from __future__ import annotations
 
 import re
@@ -11,16 +12,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from music21 import harmony
 
+from musicrnn.data.key_augment import AUGMENT_INTERVALS, augment_intervals, key_copies
 from musicrnn.data.split import load_corpus
-from musicrnn.data.transpose import (
-    AUGMENT_INTERVALS,
-    Untransposable,
-    augment_intervals,
-    key_copies,
-    key_signature,
-    transpose_exact,
-    transpose_tune,
-)
+from musicrnn.notation.transpose import Untransposable, key_signature, transpose_exact, transpose_tune
 from tests.helpers.music_data import tunes_of
 
 CORPUS_FILES = ("oneills1850/0001-0050.abc", "oneills1850/0051-0100.abc", "oneills1850/0101-0200.abc",
