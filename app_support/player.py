@@ -23,7 +23,7 @@ MEDIA_PATH = "api/media"  # relative to the app's root, like the live view's rou
 RENDER_PATH = "api/render"
 TUNEBOOK_SHEET_PATH = "api/tunebook/sheet"  # the Tunebook page's printable sheet (`routes.tunebook_sheet`)
 #: The files a render offers for download (`api/media/<key>/<format>`), by format, with their extension. "abc" is
-#: the tune in the key it sounds in; the player offers it when the tune is transposed (else the box's own text).
+#: the tune in the key it sounds in, offered only when it is transposed (else the player gives the box's own text).
 FILES = {"abc": "abc", "midi": "mid", "musicxml": "musicxml", "wav-full": "wav"}
 
 _component = st.components.v2.component(
@@ -89,14 +89,15 @@ def made_from(fmt: str) -> str:
 def payload(res: dict, abc: str) -> dict:
     """What the player draws for one render: score, timeline, audio and file URLs, problem and summary."""
     data, base = res["data"], f"{MEDIA_PATH}/{res['key']}"
-    files = {fmt: f"{base}/{fmt}" for fmt in FILES if data.get(made_from(fmt))}
+    transposed = transposed_note(res.get("request"))
+    files = {fmt: f"{base}/{fmt}" for fmt in FILES if data.get(made_from(fmt)) and (transposed or fmt != "abc")}
     return {"key": res["key"], "svg": data.get("svg"),
             "timeline": json.loads(data["timeline"]) if data.get("timeline") else None,
             "audio": f"{base}/wav" if data.get("midi") else None, "files": files,
             "sheet": f"{base}/sheet" if data.get("svg") else None,
             "problem": problem_of(res, abc), "summary": check_summary(res.get("check")),
             "no_audio": None if data.get("midi") else res["errors"].get("midi"),
-            "transposed": transposed_note(res.get("request"))}
+            "transposed": transposed}
 
 
 def transposed_note(request: dict | None) -> dict | None:

@@ -15,23 +15,32 @@ from musicrnn.errors import MusicRNNError
 from musicrnn.generation.endings import DEFAULT_ENDINGS, ending_options
 from musicrnn.generation.options import DEFAULT_STRICT_BARS
 from musicrnn.generation.prime import known_types
-from musicrnn.notation.tune_types import TUNE_TYPES
+from musicrnn.notation.tune_types import TUNE_TYPES, TuneType, quarter_tempo
 
 ANY = "any (the model chooses)"
-# For a model trained without tune types: the meters of the common types (what the picker offered before types).
+# For a model trained without tune types: the meters of the common types (what the picker offered before types),
+# and the type whose pace each plays at.
 METERS = {"4/4 (reel, hornpipe)": ("4/4", "1/8"), "6/8 (jig)": ("6/8", "1/8"), "9/8 (slip jig)": ("9/8", "1/8"),
           "2/4 (polka)": ("2/4", "1/8"), "3/4 (waltz)": ("3/4", "1/8"), ANY: (None, None)}
+METER_PACE = {"4/4 (reel, hornpipe)": "reel", "6/8 (jig)": "jig", "9/8 (slip jig)": "slip jig",
+              "2/4 (polka)": "polka", "3/4 (waltz)": "waltz"}
 KEYS = ["D", "G", "A", "E", "C", "F", "Bb", "Em", "Am", "Bm", "Dm", "Gm", "Ador", "Edor", "Ddor", "Gdor",
         "Amix", "Dmix", "Gmix", "any (the model chooses)"]
 ENDING_LABELS = {DEFAULT_ENDINGS: "like real tunes of the type", "model": "as the model writes them",
                  "final": "always on the final"}
 
 
-def set_type_tempo() -> None:
-    """A tune type brings its own pace: a jig at 112 dotted quarters a minute is 168 quarter notes."""
-    t = TUNE_TYPES.get(st.session_state.get("studio_type"))
+def pace_of(choice: str | None) -> TuneType | None:
+    """The tune type whose pace and beat the picker's choice plays at (a type, or a meter of a model trained
+    without types); None for "any", where each tune plays at its own."""
+    return TUNE_TYPES.get(choice) or TUNE_TYPES.get(METER_PACE.get(choice, ""))
+
+
+def set_type_tempo(picker: str = "studio_type") -> None:
+    """A tune type brings its own pace, counted in its own beat: a jig at 112 dotted quarters a minute."""
+    t = pace_of(st.session_state.get(picker))
     if t is not None:
-        st.session_state["studio_tempo"] = int(min(300, max(40, round(t.quarter_tempo() / 5) * 5)))
+        st.session_state["studio_tempo"] = t.tempo
 
 
 def kept_request(types: dict) -> tuple[dict | None, str | None]:
@@ -57,6 +66,7 @@ def kept_request(types: dict) -> tuple[dict | None, str | None]:
         shown = [name for name, (meter, _) in METERS.items() if meter == kept_meter]
         if shown:
             st.session_state["studio_meter"] = shown[0]
+            set_type_tempo("studio_meter")
     return keep, prime
 
 
@@ -91,6 +101,7 @@ with left:
                                       "asks for one, in the meter and unit length its tunes of that type had.")
     else:
         tune_type = st.selectbox("Meter", list(METERS), key="studio_meter", persist_state="session",
+                                 on_change=set_type_tempo, args=("studio_meter",),
                                  help="This model was trained without tune types: the header it continues sets "
                                       "the meter (M:) and unit note length (L:) only.")
     key_sig = st.selectbox("Key", KEYS, key="studio_key", persist_state="session")
@@ -126,16 +137,24 @@ with left:
                              help="Body notes continuing the header above, or a whole tune header starting X:.")
     with st.expander("Playback", expanded=False):
         sound = sound_options("studio")
-        st.session_state.setdefault("studio_tempo", 120)
-        tempo = st.slider("Tempo (quarter notes per minute)", 40, 300, step=5, key="studio_tempo",
-                          persist_state="session",
-                          help="Each tune type sets its own when you pick it (a reel 100 half notes a minute, a "
-                               "jig 112 dotted quarters).")
+        pace = pace_of(tune_type)
+        if pace is None:
+            tempo = None
+            st.caption("Tempo: each tune at its own type's pace (a reel 100 half notes a minute, a jig 112 dotted "
+                       "quarters); the player's Speed slows it down.")
+        else:  # counted as a musician counts the type, in its own beat
+            st.session_state.setdefault("studio_tempo", pace.tempo)
+            beats = st.slider(f"Tempo ({pace.beat_name} per minute)", 30, 240, key="studio_tempo",
+                              persist_state="session",
+                              help=f"Picking a tune type sets its session pace ({pace.name}: {pace.tempo}). Counted "
+                                   "in the type's beat, as on a metronome: a reel in half notes, a jig in dotted "
+                                   "quarters.")
+            tempo = quarter_tempo(beats, pace.beat)
 
     generate = st.button("Generate", type="primary", icon=":material/auto_awesome:", disabled=value is None,
                          on_click=studio_keep.draw_seed, key="studio_generate", width="stretch")
 
-playback = {**sound, "tempo": float(tempo)}
+playback = {**sound, "tempo": tempo}
 if (generate or keep) and value is not None:
     from musicrnn.generation.prime import build_prime, prime_type, type_prime
     from musicrnn.generation.sampler import sample

@@ -26,7 +26,21 @@ class TuneType:
 
     def quarter_tempo(self) -> float:
         """The tempo in quarter notes per minute, as the MIDI writer counts it."""
-        return round(self.tempo * self.beat / Fraction(1, 4), 1)
+        return quarter_tempo(self.tempo, self.beat)
+
+    @property
+    def beat_name(self) -> str:
+        """What a musician counts, in words: "dotted quarters" for a jig."""
+        return BEAT_NAMES.get(self.beat, f"{self.beat} notes")
+
+
+#: The beats tune types are counted in, by name.
+BEAT_NAMES = {Fraction(1, 4): "quarter notes", Fraction(3, 8): "dotted quarters", Fraction(1, 2): "half notes"}
+
+
+def quarter_tempo(beats_per_minute: float, beat: Fraction) -> float:
+    """A tempo counted in `beat` (whole notes: a dotted quarter is 3/8) as quarter notes per minute."""
+    return round(float(beats_per_minute * beat / Fraction(1, 4)), 1)
 
 
 TUNE_TYPES: dict[str, TuneType] = {t.name: t for t in (

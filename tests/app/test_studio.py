@@ -152,7 +152,8 @@ def test_the_type_picker_follows_the_chosen_model(with_model, app_env, tmp_path)
                                                         if t in known] + ["any (the model chooses)"]
     assert at.selectbox(key="studio_type").value == "reel"  # a musician's first ask
     at.selectbox(key="studio_type").set_value("jig").run()
-    assert at.slider(key="studio_tempo").value == 170  # 112 dotted quarters a minute, to the nearest 5
+    tempo = at.slider(key="studio_tempo")
+    assert tempo.value == 112 and tempo.label == "Tempo (dotted quarters per minute)"  # as a musician counts a jig
     generate(at)
     settings = at.session_state["studio_result"]["settings"]
     assert settings["prime"] == f"X:1\nL:{known['jig']['unit']}\nM:{known['jig']['meter']}\nR:jig\nK:D\n"
@@ -163,16 +164,25 @@ def test_the_type_picker_follows_the_chosen_model(with_model, app_env, tmp_path)
     assert at.session_state["studio_result"]["settings"]["form_keep"] == 1.0
     # a jig kept from the studio's box takes the pickers with it: its own type and its pace, before they are drawn
     edit_tune(at, GOOD_TUNE.replace("K:D", "R:Jig\nK:D"))
-    assert at.slider(key="studio_tempo").value == 200  # the reel's 100 half notes a minute
+    assert at.slider(key="studio_tempo").value == 100  # the reel's 100 half notes a minute
+    assert players(at)[0]["options"]["tempo"] == 200.0  # which the MIDI plays as 200 quarter notes
     next(b for b in at.button if b.key and b.key.endswith("_keep")).click().run()
     assert not at.exception, at.exception
-    assert at.selectbox(key="studio_type").value == "jig" and at.slider(key="studio_tempo").value == 170
+    assert at.selectbox(key="studio_type").value == "jig" and at.slider(key="studio_tempo").value == 112
+    assert players(at)[0]["options"]["tempo"] == 168.0
     assert "\nR:jig\n" in at.session_state["studio_result"]["settings"]["prime"]
     # the model of O'Neill's tunes 1-400, which have no R:, was trained without types: the meter picker
     at.selectbox(key="model").set_value(str(with_model)).run()
     assert not at.exception
     assert not any(w.key == "studio_type" for w in at.selectbox)
     assert "6/8 (jig)" in at.selectbox(key="studio_meter").options
+    at.selectbox(key="studio_meter").set_value("6/8 (jig)").run()
+    assert at.slider(key="studio_tempo").value == 112  # a 6/8 tune plays at a jig's pace
+    at.selectbox(key="studio_meter").set_value("any (the model chooses)").run()
+    assert not any(w.key == "studio_tempo" for w in at.slider)  # each tune at its own type's pace
+    assert "each tune at its own type's pace" in " ".join(c.value for c in at.caption)
+    generate(at)
+    assert players(at)[0]["options"]["tempo"] is None
 
 
 def test_repair_shows_a_diff_and_changes_nothing_until_applied(with_model):
