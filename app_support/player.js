@@ -346,10 +346,11 @@ function makePlayer(host, setStateValue) {
     if (transposed && !transposed.as_written && files.abc) {
       // the tune written out in the key it sounds in, as the score shows it (the box keeps the text as written)
       const by = (transposed.semitones > 0 ? "+" : "") + transposed.semitones;
+      const inKey = transposed.key ? " in " + transposed.key : " " + by;
       el("a", { class: "mr-file", href: files.abc + "?name=" + encodeURIComponent(stem), download: stem + ".abc",
                 role: "button", "aria-label": "Download ABC, transposed " + by,
-                title: "The tune in the key it sounds in (" + by + " semitones), as the score shows it" },
-         row, "⤓ ABC " + by);
+                title: "The tune written out in the key it sounds in (" + by + " semitones), as the score shows it" },
+         row, "⤓ ABC" + inKey);
     } else {
       const abcLink = el("a", { class: "mr-file", href: "#", download: stem + ".abc", role: "button",
                                 "aria-label": "Download ABC" }, row, "⤓ ABC");

@@ -89,7 +89,7 @@ def made_from(fmt: str) -> str:
 def payload(res: dict, abc: str) -> dict:
     """What the player draws for one render: score, timeline, audio and file URLs, problem and summary."""
     data, base = res["data"], f"{MEDIA_PATH}/{res['key']}"
-    transposed = transposed_note(res.get("request"))
+    transposed = transposed_note(res)
     files = {fmt: f"{base}/{fmt}" for fmt in FILES if data.get(made_from(fmt)) and (transposed or fmt != "abc")}
     return {"key": res["key"], "svg": data.get("svg"),
             "timeline": json.loads(data["timeline"]) if data.get("timeline") else None,
@@ -100,12 +100,15 @@ def payload(res: dict, abc: str) -> dict:
             "transposed": transposed}
 
 
-def transposed_note(request: dict | None) -> dict | None:
-    """How a transposed render is written: its semitones, and why its ABC and MusicXML stay as written when they
-    do (None when not transposed)."""
+def transposed_note(res: dict) -> dict | None:
+    """How a transposed render is written: its semitones, the key it is written in (its first `K:`), and why its
+    ABC and MusicXML stay as written when they do (None when not transposed)."""
+    request = res.get("request")
     if not request or not request.get("transpose"):
         return None
-    return {"semitones": int(request["transpose"]), "as_written": request.get("why")}
+    written = res["data"].get("abc")
+    return {"semitones": int(request["transpose"]), "as_written": request.get("why"),
+            "key": header_value(written, "K") if written and not request.get("why") else None}
 
 
 def refused(e: MusicRNNError) -> dict:

@@ -22,7 +22,7 @@ def test_an_edit_renders_score_timeline_audio_and_files():
     assert status == 200 and doc["svg"].startswith("<svg") and doc["problem"] is None
     assert doc["timeline"]["exact"] and doc["timeline"]["bpm"] == 150 and doc["timeline"]["events"]
     assert set(doc["files"]) == {"abc", "midi", "musicxml", "wav-full"} and doc["audio"].endswith("/wav")
-    assert doc["transposed"] == {"semitones": 2, "as_written": None}
+    assert doc["transposed"] == {"semitones": 2, "as_written": None, "key": "E"}  # D major a tone up
     key = doc["key"]
     abc = call_route(media, path_params={"key": key, "fmt": "abc"}, query=b"name=My%20jig")
     assert abc.body.decode() == transpose_exact(GOOD_TUNE, 2) and abc.media_type.startswith("text/plain")
@@ -60,6 +60,7 @@ def test_a_tune_that_cannot_be_written_in_its_new_key_says_so_and_still_prints_t
     status, doc = post_render({"abc": tune, "transpose": 2})
     assert status == 200 and doc["svg"]
     assert doc["transposed"]["as_written"] == "K:none has no key signature to transpose"
+    assert doc["transposed"]["key"] is None
     assert call_route(media, path_params={"key": doc["key"], "fmt": "abc"}).body.decode() == tune
     plain = post_render({"abc": tune})[1]
     sheets = [call_route(media, path_params={"key": d["key"], "fmt": "sheet"}).body for d in (doc, plain)]

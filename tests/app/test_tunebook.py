@@ -188,7 +188,7 @@ def test_a_tunebook_tune_plays_on_the_instrument_and_in_the_key_the_player_choos
     assert after["options"]["instrument"] == "fiddle" and after["options"]["transpose"] == 2
     assert after["key"] != before["key"] and after["svg"] != before["svg"]  # the score moves with the sound
     assert after["sheet"].endswith(f"{after['key']}/sheet")  # and so does the printed sheet
-    assert after["transposed"] == {"semitones": 2, "as_written": None}  # and its ABC download
+    assert after["transposed"] == {"semitones": 2, "as_written": None, "key": "E"}  # and its ABC download
     assert [b.proto.url for b in kinds(at, "link_button")] == ["api/tunebook/sheet?transpose=2"]  # and Print these
 
 
