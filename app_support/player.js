@@ -1,9 +1,9 @@
 // The tune player: the engraved score inline, a cursor that follows the audio, click a note to play from it,
 // loop bars (with a count-in), slow down or speed up without changing pitch, and live editing of the ABC.
 //
-// Data from Python (app_support/player.py): {key, svg, timeline, audio, files, transposed, problem, summary, no_audio, abc,
-// revision, editable, stem, render_url, beats, options}. The timeline comes from the same expansion of the
-// tune the MIDI is made from: `events` [start s, end s, note] in time order, `played_bars` [start s, end s,
+// Data from Python (app_support/player.py): {key, svg, timeline, audio, files, transposed, problem, summary,
+// no_audio, abc, revision, editable, stem, render_url, beats, options}. The timeline comes from the same expansion
+// of the tune the MIDI is made from: `events` [start s, end s, note] in time order, `played_bars` [start s, end s,
 // bar], `notes` [{ids, bar}] (SVG ids of each written note), `bars` [{id, label}].
 // Edits are rendered through `render_url` (no Streamlit rerun); the text goes back to Python (state "abc")
 // when the box loses focus. Tune text only ever reaches the page as text: the box's value, textContent, and
@@ -349,7 +349,8 @@ function makePlayer(host, setStateValue) {
       const inKey = transposed.key ? " in " + transposed.key : " " + by;
       el("a", { class: "mr-file", href: files.abc + "?name=" + encodeURIComponent(stem), download: stem + ".abc",
                 role: "button", "aria-label": "Download ABC, transposed " + by,
-                title: "The tune written out in the key it sounds in (" + by + " semitones), as the score shows it" },
+                title: "The tune written out in the key it sounds in (" + by + " semitones), as the score shows it"
+              },
          row, "⤓ ABC" + inKey);
     } else {
       const abcLink = el("a", { class: "mr-file", href: "#", download: stem + ".abc", role: "button",
@@ -373,8 +374,8 @@ function makePlayer(host, setStateValue) {
          row, "Print");
     }
     if (transposed && transposed.as_written) {
-      el("span", { class: "mr-note" }, row,
-         "Transposed in the sound and the score only (" + transposed.as_written + "): the ABC and MusicXML are as written.");
+      el("span", { class: "mr-note" }, row, "Transposed in the sound and the score only (" + transposed.as_written
+         + "): the ABC and MusicXML are as written.");
     }
   }
 

@@ -3,7 +3,6 @@ tab that watches the run, and the plotly.js that draws it in the page; the playe
 and the audio and files of every render."""
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 
@@ -151,8 +150,8 @@ async def tunebook_sheet(request: Request) -> Response:
         return JSONResponse({"error": "no saved tune matches that search" if search else "the tunebook is empty"},
                             status_code=404)
     title = f"Tunebook: {search}" if search else "Tunebook"
-    data = await run_in_threadpool(functools.partial(print_tunes, transpose=transpose),
-                                   [with_title(t.abc, t.title) for t in tunes], title)
+    data = await run_in_threadpool(print_tunes, [with_title(t.abc, t.title) for t in tunes], title,
+                                   transpose=transpose)
     return Response(data, media_type="text/html; charset=utf-8", headers={**SHEET_HEADERS, "Cache-Control": "no-store"})
 
 
