@@ -46,10 +46,10 @@ def cached_render(key: str) -> dict | None:
     return _CACHE.get(key)
 
 
-def render_key(abc: str, tempo: float | None, instrument: str, transpose: int, swing: float, ended: bool | None,
-               page_width: int | None) -> str:
+def render_key(abc: str, tempo: float | None, instrument: str, transpose: int, written_above: int, swing: float,
+               ended: bool | None, page_width: int | None) -> str:
     tempo = None if tempo is None else float(tempo)
-    return hashlib.sha256(repr((abc, tempo, instrument, int(transpose), float(swing), ended,
+    return hashlib.sha256(repr((abc, tempo, instrument, int(transpose), int(written_above), float(swing), ended,
                                 page_width)).encode()).hexdigest()[:32]
 
 
@@ -79,7 +79,8 @@ def compact_wav(wav: bytes) -> bytes:
 
 
 def render_tune(abc: str, *, tempo: float | None = None, instrument: str = "piano", transpose: int = 0,
-                swing: float = 0.0, ended: bool | None = None, page_width: int | None = None) -> dict:
+                written_above: int = 0, swing: float = 0.0, ended: bool | None = None,
+                page_width: int | None = None) -> dict:
     """Check, score, timeline, MIDI and MusicXML of a tune, in one isolated worker call; cached by content.
     Without a `tempo` the tune plays at its own: its `Q:`, else its type's pace (`R:jig`: 168 quarter notes a
     minute), else the library's default.
@@ -88,19 +89,19 @@ def render_tune(abc: str, *, tempo: float | None = None, instrument: str = "pian
     `data["wav"]` later. Raises MusicRNNError only for bad options or oversized text; a failed format is in
     `errors`.
     """
-    key = render_key(abc, tempo, instrument, transpose, swing, ended, page_width)
+    key = render_key(abc, tempo, instrument, transpose, written_above, swing, ended, page_width)
     hit = _CACHE.get(key)
     if hit is not None:
         return hit
     from musicrnn.music.isolated import render_all
 
     res = render_all(abc, RENDER_FORMATS, tempo=tempo, instrument=instrument, transpose=transpose,
-                     swing=swing, check=True, ended=ended, page_width=page_width)
+                     written_above=written_above, swing=swing, check=True, ended=ended, page_width=page_width)
     res["key"] = key
-    # what the printable sheet is made of, and the semitones its score is still to be moved by the engraver (a
-    # tune that could not be written out in the new key), with why
-    written = written_for(abc, transpose)
-    res["request"] = {"abc": abc, "transpose": transpose, "left": written.left, "why": written.why}
+    # what the printable sheet is made of: the semitones it is written away from the tune as given, those its
+    # score is still to be moved by the engraver (a tune that could not be written out in the new key), and why
+    written = written_for(abc, transpose + written_above)
+    res["request"] = {"abc": abc, "written": transpose + written_above, "left": written.left, "why": written.why}
     _CACHE.put(key, res)
     return res
 

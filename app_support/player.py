@@ -101,13 +101,14 @@ def payload(res: dict, abc: str) -> dict:
 
 
 def transposed_note(res: dict) -> dict | None:
-    """How a transposed render is written: its semitones, the key it is written in (its first `K:`), and why its
-    ABC and MusicXML stay as written when they do (None when not transposed)."""
+    """How a render written in another key than the tune's own (transposed, or a transposing instrument's part)
+    is written: its semitones, the key it is written in (its first `K:`), and why its ABC and MusicXML stay as
+    written when they do (None when it is written as given)."""
     request = res.get("request")
-    if not request or not request.get("transpose"):
+    if not request or not request.get("written"):
         return None
     written = res["data"].get("abc")
-    return {"semitones": int(request["transpose"]), "as_written": request.get("why"),
+    return {"semitones": int(request["written"]), "as_written": request.get("why"),
             "key": header_value(written, "K") if written and not request.get("why") else None}
 
 

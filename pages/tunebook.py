@@ -8,7 +8,7 @@ import streamlit as st
 from app_support import studio_keep
 from app_support.access import managed_note, may_change_tune, owner_token
 from app_support.navigation import PAGE_FILES
-from app_support.playback import sound_options
+from app_support.playback import sound_options, written_above
 from app_support.player import TUNEBOOK_SHEET_PATH
 from app_support.text import md_escape, show_error
 from app_support.tune_view import keep_offer, tune_view
@@ -68,9 +68,9 @@ except MusicRNNError as e:
     show_error("Cannot export", e)
 c2.download_button("Export all (.abc)", export, file_name="tunebook.abc", mime="text/plain", key="tb_export",
                    on_click="ignore", disabled=not total, icon=":material/download:", width="stretch")
-# the sheet is transposed as the tunes play (the Playback slider below, read from the last run)
-sheet_query = urlencode({k: v for k, v in (("search", search), ("transpose", st.session_state.get("tb_transpose")))
-                         if v}, quote_via=quote)
+# the sheet is written as the tunes' scores are (the Playback settings below, read from the last run)
+written = int(st.session_state.get("tb_transpose") or 0) + written_above("tb")
+sheet_query = urlencode({k: v for k, v in (("search", search), ("transpose", written)) if v}, quote_via=quote)
 c3.link_button("Print these", TUNEBOOK_SHEET_PATH + (f"?{sheet_query}" if sheet_query else ""),
                disabled=not tunes, icon=":material/print:", width="stretch",
                help="Opens the tunes listed here, each laid out for A4 paper (transposed as they play), in a new "

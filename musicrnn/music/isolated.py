@@ -88,7 +88,7 @@ def repair(abc: str, *, ended: bool | None = None,
 
 def render_all(abc: str, formats=FORMATS, *,
                tempo: float | None = DEFAULT_TEMPO, instrument: str | int = "piano",
-               transpose: int = 0, swing: float = 0.0, check: bool = True,
+               transpose: int = 0, written_above: int = 0, swing: float = 0.0, check: bool = True,
                ended: bool | None = None, timeout: float | None = None,
                page_width: int | None = None) -> dict:
     """Everything the studio needs for one tune, in one worker round trip.
@@ -97,7 +97,8 @@ def render_all(abc: str, formats=FORMATS, *,
     bytes, or str for svg}, "errors" {format: message}, "timings" {format or "check" or
     "total": seconds}, "ok" (every format made)}. A format that fails does not stop the
     others; after a worker crash the formats not yet made are retried in a fresh worker.
-    `timeout` applies to the check and to each format separately.
+    `timeout` applies to the check and to each format separately. `transpose` moves the sound and the score;
+    `written_above` moves only what is read (score, MusicXML, "abc"): a transposing instrument's part.
     Raises only for bad arguments (unknown format or instrument) and oversized text.
     """
     if isinstance(formats, str):
@@ -108,6 +109,7 @@ def render_all(abc: str, formats=FORMATS, *,
                           f"choose from {', '.join(FORMATS)}")
     resolve_instrument(instrument)
     check_options(tempo, transpose, swing)
+    check_options(None, transpose + written_above, 0.0)
     abc = tune_text(abc)
     check_size(abc)
     label = tune_label(abc)
@@ -143,7 +145,8 @@ def render_all(abc: str, formats=FORMATS, *,
         try:
             get_pool().call(render_parts_local, abc, tuple(remaining),
                             tempo=tempo, instrument=instrument, transpose=transpose,
-                            swing=swing, check=need_check, ended=ended, timeout=timeout, page_width=page_width,
+                            written_above=written_above, swing=swing, check=need_check, ended=ended,
+                            timeout=timeout, page_width=page_width,
                             label=label, what="rendering", on_event=on_event)
             break
         except RenderError as e:

@@ -28,7 +28,7 @@ EXTENSIONS = {"abc": "abc", "midi": "mid", "wav": "wav", "opus": "opus", "musicx
 
 
 def render_parts_local(abc: str, formats=FORMATS, *, tempo: float | None = DEFAULT_TEMPO,
-                       instrument: str | int = "piano", transpose: int = 0,
+                       instrument: str | int = "piano", transpose: int = 0, written_above: int = 0,
                        swing: float = 0.0, check: bool = True,
                        ended: bool | None = None, page_width: int | None = None) -> Iterator[tuple]:
     """Render one tune to several formats, yielding progress events (run in a worker).
@@ -36,8 +36,9 @@ def render_parts_local(abc: str, formats=FORMATS, *, tempo: float | None = DEFAU
     Events: ("check", report dict or None, error or None, seconds), ("start", fmt),
     ("ok", fmt, data, seconds), ("error", fmt, message, seconds). Formats are done in a
     fixed order (midi before audio, musicxml before svg) and share their intermediates. The score, the
-    MusicXML and "abc" are transposed with the sound (`written_for`); "timeline" is the player's timeline
-    (`timeline.py`) as JSON text, timed as the MIDI plays.
+    MusicXML and "abc" are transposed with the sound (`written_for`), and `written_above` semitones more for a
+    transposing instrument's part (a B♭ clarinet reads 2 above what sounds), which the sound is not; "timeline" is
+    the player's timeline (`timeline.py`) as JSON text, timed as the MIDI plays.
     """
     label = tune_label(abc)
     wanted = [f for f in FORMATS if f in formats]
@@ -48,7 +49,7 @@ def render_parts_local(abc: str, formats=FORMATS, *, tempo: float | None = DEFAU
                    time.perf_counter() - t0)
         except Exception as e:
             yield ("check", None, _message("check", label, e), time.perf_counter() - t0)
-    written = written_for(abc, transpose)
+    written = written_for(abc, transpose + written_above)
     done: dict[str, Any] = {}
     failed: dict[str, str] = {}
 

@@ -29,6 +29,10 @@ def test_an_edit_renders_score_timeline_audio_and_files():
     assert 'filename="My-jig.abc"' in abc.headers["content-disposition"]
     assert abc.headers["x-content-type-options"] == "nosniff"
     assert post_render({"abc": GOOD_TUNE})[1]["transposed"] is None
+    alto = post_render({"abc": GOOD_TUNE, "written_above": 9})[1]  # an E♭ alto sax reads D major as B major
+    assert alto["transposed"] == {"semitones": 9, "as_written": None, "key": "B"}
+    assert post_render({"abc": GOOD_TUNE, "transpose": -2, "written_above": 2})[1]["transposed"] is None
+    assert "outside -48..48" in post_render({"abc": GOOD_TUNE, "written_above": 60})[1]["problem"]["message"]
     wav = call_route(media, path_params={"key": key, "fmt": "wav"})
     assert wav.status_code == 200 and wav.body[:4] == b"RIFF" and wav.media_type == "audio/wav"
     midi = call_route(media, path_params={"key": key, "fmt": "midi"}, query=b"name=My%20jig")
@@ -68,7 +72,8 @@ def test_a_tune_that_cannot_be_written_in_its_new_key_says_so_and_still_prints_t
 
 
 @pytest.mark.parametrize("payload, field", [({"abc": 5}, "abc"), ({"abc": "X:1", "tempo": "fast"}, "tempo"),
-                                            ({"abc": "X:1", "transpose": True}, "transpose")])
+                                            ({"abc": "X:1", "transpose": True}, "transpose"),
+                                            ({"abc": "X:1", "written_above": "2"}, "written_above")])
 def test_a_bad_field_is_named(payload, field):
     status, doc = post_render(payload)
     assert status == 400 and field in doc["error"]

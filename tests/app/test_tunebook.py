@@ -190,6 +190,11 @@ def test_a_tunebook_tune_plays_on_the_instrument_and_in_the_key_the_player_choos
     assert after["sheet"].endswith(f"{after['key']}/sheet")  # and so does the printed sheet
     assert after["transposed"] == {"semitones": 2, "as_written": None, "key": "E"}  # and its ABC download
     assert [b.proto.url for b in kinds(at, "link_button")] == ["api/tunebook/sheet?transpose=2"]  # and Print these
+    at.selectbox(key="tb_part").set_value("B♭ clarinet, trumpet, soprano sax").run()  # read a tone above that
+    part = players(at)[0]
+    assert part["options"]["transpose"] == 2 and part["options"]["written_above"] == 2
+    assert part["transposed"] == {"semitones": 4, "as_written": None, "key": "F#"}
+    assert [b.proto.url for b in kinds(at, "link_button")] == ["api/tunebook/sheet?transpose=4"]
 
 
 def test_the_page_adds_the_tunes_of_an_uploaded_abc_file(app_env, oneills_abc):

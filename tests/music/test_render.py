@@ -134,6 +134,22 @@ def test_a_tune_that_cannot_be_written_in_the_new_key_is_moved_by_the_engraver_a
     assert up["data"]["svg"] != plain["data"]["svg"]  # the score still shows it in the key it sounds in
 
 
+def test_a_transposing_instruments_part_is_written_above_what_sounds():
+    tune = oneills(0)
+    plain = render.render_all(tune, ("abc", "midi", "musicxml"), check=False)
+    clarinet = render.render_all(tune, ("abc", "midi", "musicxml"), written_above=2, check=False)
+    assert clarinet["data"]["abc"] == transpose_exact(tune, 2)  # read a tone above
+    assert midi_notes(clarinet["data"]["midi"]) == midi_notes(plain["data"]["midi"])  # sounding where it was
+    written, concert = (musicxml_pitches(r["data"]["musicxml"])[1] for r in (clarinet, plain))
+    assert written == [n + 2 for n in concert]
+    down = render.render_all(tune, ("abc", "midi"), transpose=-2, written_above=2, check=False)
+    assert down["data"]["abc"] == tune  # a tone down for a B♭ part is the tune as written
+    sounding_down, sounding = ([p for _, _, p in midi_notes(r["data"]["midi"])] for r in (down, plain))
+    assert sounding_down == [p - 2 for p in sounding]
+    with pytest.raises(RenderError, match="outside -48..48"):
+        render.render_all(tune, ("abc",), transpose=40, written_above=14, check=False)
+
+
 def test_instrument_by_friendly_name():
     import pretty_midi
 
