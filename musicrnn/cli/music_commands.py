@@ -2,7 +2,7 @@
 
     python -m musicrnn check FILE.abc [--json]
     python -m musicrnn render FILE.abc --to midi,wav,svg,musicxml --out DIR
-                             [--tempo BPM] [--instrument NAME] [--transpose N] [--json]
+                             [--tempo BPM] [--instrument NAME] [--transpose N] [--written-above N] [--json]
 
 Each tune of the file is handled on its own: one bad tune is reported and the others go
 on. `--json` prints exactly one JSON document on stdout; messages go to stderr.
@@ -55,6 +55,9 @@ def add_commands(subparsers) -> None:
                    help="General MIDI instrument: " + ", ".join(sorted(INSTRUMENTS)))
     r.add_argument("--transpose", type=int, default=0, metavar="N",
                    help="semitones; the score, MusicXML and abc are written out in the new key")
+    r.add_argument("--written-above", type=int, default=0, metavar="N",
+                   help="write the score, MusicXML and abc N semitones above the sound, for a transposing "
+                        "instrument's part (B♭ clarinet 2, E♭ alto sax 9, F horn 7, tenor sax 14)")
     r.add_argument("--swing", type=float, default=0.0, metavar="S",
                    help="0 straight .. 1 triplet feel (hornpipes)")
     r.add_argument("--json", action="store_true", help="print one JSON summary")
@@ -153,7 +156,7 @@ def _formats(spec: str) -> list[str]:
 
 
 def render_file(path: str, formats: list[str], out: str, *, tempo: float | None = None,
-                instrument: str | int = "piano", transpose: int = 0, swing: float = 0.0,
+                instrument: str | int = "piano", transpose: int = 0, written_above: int = 0, swing: float = 0.0,
                 timeout: float | None = None) -> dict:
     """Render every tune of an ABC file into `out`; the `render --json` document.
 
@@ -165,6 +168,7 @@ def render_file(path: str, formats: list[str], out: str, *, tempo: float | None 
 
     resolve_instrument(instrument)
     check_options(tempo, transpose, swing)
+    check_options(None, transpose + written_above, 0.0)
     tunes = _read_tunes(path)
     os.makedirs(out, exist_ok=True)
     stem = safe_name(os.path.splitext(os.path.basename(path))[0], limit=40, keep="").lower()
@@ -174,7 +178,8 @@ def render_file(path: str, formats: list[str], out: str, *, tempo: float | None 
         row: dict[str, Any] = _tune_id(k, tune)
         t0 = time.perf_counter()
         try:
-            res = render_all(tune, formats, tempo=tempo, instrument=instrument, transpose=transpose, swing=swing,
+            res = render_all(tune, formats, tempo=tempo, instrument=instrument, transpose=transpose,
+                             written_above=written_above, swing=swing,
                              check=False, timeout=timeout)
             files, errors = {}, dict(res["errors"])
             base = f"{stem}-{k + 1:04d}-{safe_name(row['title'], limit=40, keep='').lower()}"
@@ -204,7 +209,7 @@ def run_render(args: argparse.Namespace) -> int:
     try:
         formats = _formats(args.to)
         doc = render_file(args.file, formats, args.out, tempo=args.tempo,
-                          instrument=args.instrument, transpose=args.transpose,
+                          instrument=args.instrument, transpose=args.transpose, written_above=args.written_above,
                           swing=args.swing, timeout=args.timeout)
     except MusicRNNError as e:
         return print_error(e)

@@ -119,6 +119,16 @@ def test_render_writes_the_tune_out_in_the_key_it_is_transposed_to(tmp_path, cap
     assert "<fifths>-3</fifths>" in open(files["musicxml"]).read()
 
 
+def test_render_writes_a_transposing_instruments_part_above_the_sound(tmp_path, capsys):
+    src = tmp_path / "d.abc"
+    src.write_text("X:1\nT:Scale\nL:1/4\nM:4/4\nK:D\nDEFG|\n")
+    assert run(["render", str(src), "--to", "abc,midi", "--out", str(tmp_path / "o"), "--written-above", "2",
+                "--json"]) == 0
+    files = json.loads(capsys.readouterr().out)["tunes"][0]["files"]
+    assert "K:E\nEFGA|" in open(files["abc"]).read()  # a B♭ clarinet's part, a tone above
+    assert [p for _, _, p in midi_notes(open(files["midi"], "rb").read())] == [62, 64, 66, 67]  # sounding in D
+
+
 @pytest.mark.parametrize("argv,message", [
     (["--to", "midi,mp4"], "unknown format"),
     (["--instrument", "kazoo-ish"], "unknown instrument"),
