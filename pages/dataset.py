@@ -12,6 +12,7 @@ from app_support.access import can_manage, managed_note
 from app_support.data_folders import irishman_dir, known_sources, uploads_dir
 from app_support.models import has_shipped_model
 from app_support.navigation import PAGE_FILES
+from app_support.playback import sound_options
 from app_support.text import md_escape, show_error
 from app_support.tune_view import tune_view
 from musicrnn.data.sources import MUSIC21_PARTS
@@ -222,5 +223,7 @@ else:
             st.session_state["ds_tune"] = shown[0]
     st.caption(f"{len(matches):,} tune(s) match" + (" (the first 500 are listed)" if len(matches) > 500 else ""))
     i = st.selectbox("Tune", shown, key="ds_tune", format_func=lambda j: tune_label(j, tunes[j]))
-    tune_view(tunes[i], f"ds_{hashlib.sha1(src.encode()).hexdigest()[:6]}_{i}", editable=False,
+    with st.expander("Playback", icon=":material/tune:"):
+        playback = sound_options("ds")  # each tune at its own pace, as in the tunebook
+    tune_view(tunes[i], f"ds_{hashlib.sha1(src.encode()).hexdigest()[:6]}_{i}", editable=False, playback=playback,
               file_stem=f"tune-{i + 1}", save_settings={"imported from": f"{src}, tune {i + 1} as cleaned"})

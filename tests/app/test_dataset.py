@@ -49,6 +49,11 @@ def test_stats_slider_and_browser_on_a_folder(app_env, small_abc_corpus):
     at.selectbox(key="ds_tune").set_value(at.selectbox(key="ds_tune").value).run()
     assert playable(at) == 1
     assert player_files(at)[:2] == ["midi", "musicxml"] and not players(at)[0]["editable"]
+    assert "tempo" not in players(at)[0]["options"]  # each tune at its own pace
+    at.selectbox(key="ds_part").set_value("E♭ alto sax").run()  # the score of a corpus tune for one's instrument
+    assert players(at)[0]["options"]["written_above"] == 9 and players(at)[0]["transposed"]["semitones"] == 9
+    assert players(at)[0]["options"]["transpose"] == 0
+    at.selectbox(key="ds_part").set_value("concert pitch (C)").run()
     # a tune worth learning goes to the tunebook, to be looped, transposed and printed there
     save = next(b for b in at.button if b.key.endswith("_save"))
     at.text_input(key=save.key.replace("_save", "_title")).set_value("From the corpus")
