@@ -83,7 +83,8 @@ def render_tune(abc: str, *, tempo: float | None = None, instrument: str = "pian
                 page_width: int | None = None) -> dict:
     """Check, score, timeline, MIDI and MusicXML of a tune, in one isolated worker call; cached by content.
     Without a `tempo` the tune plays at its own: its `Q:`, else its type's pace (`R:jig`: 168 quarter notes a
-    minute), else the library's default.
+    minute), else the library's default. `transpose` moves the sound and the score, `written_above` the score
+    alone (a transposing instrument's part).
 
     Returns `musicrnn.music.isolated.render_all`'s dict plus `key` (its place in the cache); `page_audio` adds
     `data["wav"]` later. Raises MusicRNNError only for bad options or oversized text; a failed format is in

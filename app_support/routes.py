@@ -133,8 +133,8 @@ async def media(request: Request) -> Response:
 async def tunebook_sheet(request: Request) -> Response:
     """GET api/tunebook/sheet[?search=text][&transpose=N]: the tunebook's tunes (those the search finds) on one
     printable sheet, each under its title, in the order they came into the book, as the export has them (an
-    imported file prints in its own order; the page lists the newest first), N semitones away as the player
-    transposes them. 400 names a bad transposition."""
+    imported file prints in its own order; the page lists the newest first), written N semitones away, as the
+    players write them (Transpose plus Score for). 400 names a bad transposition."""
     search = request.query_params.get("search") or None
     try:
         transpose = int(request.query_params.get("transpose") or 0)
