@@ -99,6 +99,10 @@ function build(host) {
   const countLabel = el("label", {}, bar, "");
   const countIn = el("input", { type: "checkbox", "aria-label": "Count in one bar" }, countLabel);
   countLabel.appendChild(document.createTextNode("count-in"));
+  const rampLabel = el("label", { title: "Each time the loop comes round it plays 5% faster, up to 100%: start slow "
+                                         + "and work up to the tune's own tempo" }, bar, "");
+  const ramp = el("input", { type: "checkbox", "aria-label": "Speed up 5% each time round the loop" }, rampLabel);
+  rampLabel.appendChild(document.createTextNode("speed up"));
   const score = el("div", { class: "mr-score", role: "img", "aria-label": "Score" }, root);
   const audio = el("audio", { preload: "auto" }, root);
   const status = el("div", { class: "mr-status" }, root);
@@ -106,8 +110,8 @@ function build(host) {
   const abcLabel = el("div", { class: "mr-abc-label" }, root, "ABC (edit it: score and sound follow as you type)");
   const abc = el("textarea", { class: "mr-abc", spellcheck: "false", "aria-label": "ABC" }, root);
   const problem = el("div", { class: "mr-problem", role: "status" }, root);
-  return { root, toolbar: bar, play, time, speed, speedText, loop, from, to, countIn, score, audio, status, files, abcLabel,
-           abc, problem };
+  return { root, toolbar: bar, play, time, speed, speedText, loop, from, to, countIn, ramp, score, audio, status, files,
+           abcLabel, abc, problem };
 }
 
 export default function (component) {
@@ -242,7 +246,8 @@ function makePlayer(host, setStateValue) {
     const a = v.audio;
     if (st.loopOn && !st.countingIn) {
       const r = loopRange();
-      if (r && (a.currentTime >= r[1] - 0.005 || a.currentTime < r[0] - 0.25)) a.currentTime = r[0];
+      if (r && a.currentTime >= r[1] - 0.005) { a.currentTime = r[0]; roundAgain(); }
+      else if (r && a.currentTime < r[0] - 0.25) a.currentTime = r[0];
     }
     show(a.currentTime);
     if (!a.paused) st.raf = requestAnimationFrame(tick);
@@ -275,6 +280,13 @@ function makePlayer(host, setStateValue) {
 
   function a_rate() { return Number(v.speed.value) / 100; }
 
+  // practice as musicians do: each time round the loop a little faster, until the tune's own tempo
+  function roundAgain() {
+    if (!v.ramp.checked || Number(v.speed.value) >= 100) return;
+    v.speed.value = String(Math.min(100, Number(v.speed.value) + 5));
+    applySpeed();
+  }
+
   async function start(at) {
     const a = v.audio;
     if (!a.src) { st.playWhenLoaded = !!st.audioUrl; return; }  // Play before the sound has come: play it then
@@ -297,7 +309,7 @@ function makePlayer(host, setStateValue) {
     cancelAnimationFrame(st.raf); st.raf = requestAnimationFrame(tick);
   });
   v.audio.addEventListener("pause", () => { v.play.textContent = "▶ Play"; v.play.setAttribute("aria-label", "Play"); show(v.audio.currentTime); });
-  v.audio.addEventListener("ended", () => { if (st.loopOn) start(); });
+  v.audio.addEventListener("ended", () => { if (st.loopOn) { roundAgain(); start(); } });
   v.audio.addEventListener("seeked", () => show(v.audio.currentTime));
   v.audio.addEventListener("loadedmetadata", () => { applySpeed(); show(v.audio.currentTime); });
 

@@ -173,6 +173,23 @@ def test_loop_stays_in_its_bars_and_half_speed_keeps_the_pitch(browser, server):
     page.close()
 
 
+def test_speed_up_plays_each_time_round_the_loop_a_little_faster_up_to_the_tunes_tempo(browser, server):
+    page = open_tune(browser, server, "Sixteen bars")
+    player = page.locator(PLAYER)
+    player.get_by_label("Loop from bar").select_option(label="bar 2")
+    player.get_by_label("Loop to bar").select_option(label="bar 2")
+    player.get_by_role("button", name="Loop bars").click()
+    player.get_by_label("Speed in percent").fill("90")
+    player.get_by_label("Speed up 5% each time round the loop").check()
+    player.get_by_role("button", name="Play").click()
+    rate = "() => document.querySelector('[data-testid=musicrnn-player] audio').playbackRate"
+    page.wait_for_function(f"() => ({rate})() === 0.95", timeout=15_000)  # once round: 5 % faster
+    page.wait_for_function(f"() => ({rate})() === 1", timeout=15_000)  # twice: the tune's own tempo
+    time.sleep(3.0)  # a bar is 2 s at 100 %: it has come round again, and stays at the tune's tempo
+    assert page.evaluate(rate) == 1 and player.get_by_text("100%").count() == 1
+    page.close()
+
+
 def test_play_pressed_before_the_sound_has_come_plays_it_when_it_comes_and_it_is_made_once(browser, server):
     # the page's audio is synthesized on its first request: hold those requests, press Play, then let them go
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
