@@ -47,10 +47,10 @@ def cached_render(key: str) -> dict | None:
 
 
 def render_key(abc: str, tempo: float | None, instrument: str, transpose: int, written_above: int, swing: float,
-               ended: bool | None, page_width: int | None) -> str:
+               click: bool, ended: bool | None, page_width: int | None) -> str:
     tempo = None if tempo is None else float(tempo)
-    return hashlib.sha256(repr((abc, tempo, instrument, int(transpose), int(written_above), float(swing), ended,
-                                page_width)).encode()).hexdigest()[:32]
+    return hashlib.sha256(repr((abc, tempo, instrument, int(transpose), int(written_above), float(swing),
+                                bool(click), ended, page_width)).encode()).hexdigest()[:32]
 
 
 def compact_wav(wav: bytes) -> bytes:
@@ -79,25 +79,26 @@ def compact_wav(wav: bytes) -> bytes:
 
 
 def render_tune(abc: str, *, tempo: float | None = None, instrument: str = "piano", transpose: int = 0,
-                written_above: int = 0, swing: float = 0.0, ended: bool | None = None,
+                written_above: int = 0, swing: float = 0.0, click: bool = False, ended: bool | None = None,
                 page_width: int | None = None) -> dict:
     """Check, score, timeline, MIDI and MusicXML of a tune, in one isolated worker call; cached by content.
     Without a `tempo` the tune plays at its own: its `Q:`, else its type's pace (`R:jig`: 168 quarter notes a
     minute), else the library's default. `transpose` moves the sound and the score, `written_above` the score
-    alone (a transposing instrument's part).
+    alone (a transposing instrument's part); `click` adds a metronome to the sound.
 
     Returns `musicrnn.music.isolated.render_all`'s dict plus `key` (its place in the cache); `page_audio` adds
     `data["wav"]` later. Raises MusicRNNError only for bad options or oversized text; a failed format is in
     `errors`.
     """
-    key = render_key(abc, tempo, instrument, transpose, written_above, swing, ended, page_width)
+    key = render_key(abc, tempo, instrument, transpose, written_above, swing, click, ended, page_width)
     hit = _CACHE.get(key)
     if hit is not None:
         return hit
     from musicrnn.music.isolated import render_all
 
     res = render_all(abc, RENDER_FORMATS, tempo=tempo, instrument=instrument, transpose=transpose,
-                     written_above=written_above, swing=swing, check=True, ended=ended, page_width=page_width)
+                     written_above=written_above, swing=swing, click=click, check=True, ended=ended,
+                     page_width=page_width)
     res["key"] = key
     # what the printable sheet is made of: the semitones it is written away from the tune as given, those its
     # score is still to be moved by the engraver (a tune that could not be written out in the new key), and why

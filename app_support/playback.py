@@ -1,6 +1,6 @@
 """The Playback settings a player sounds with: instrument, transposition and swing (the studio adds a tempo; the
-tunebook leaves each tune its own), and the instrument the score is read on. The score is transposed with the
-sound, and so is the printed sheet; a transposing instrument's part is written above what sounds."""
+tunebook leaves each tune its own), a metronome, and the instrument the score is read on. The score is transposed
+with the sound, and so is the printed sheet; a transposing instrument's part is written above what sounds."""
 from __future__ import annotations
 
 import streamlit as st
@@ -21,8 +21,8 @@ def written_above(prefix: str) -> int:
 
 
 def sound_options(prefix: str) -> dict:
-    """Instrument, transposition, swing and score-for widgets (keys `<prefix>_instrument` and so on, kept across
-    page visits); the `render_tune` options they set."""
+    """Instrument, transposition, swing, score-for and metronome widgets (keys `<prefix>_instrument` and so on,
+    kept across page visits); the `render_tune` options they set."""
     instrument = st.selectbox("Instrument", INSTRUMENT_CHOICES, key=f"{prefix}_instrument", persist_state="session")
     transpose = st.slider("Transpose (semitones)", -12, 12, 0, key=f"{prefix}_transpose", persist_state="session",
                           help="Moves the sound and the score together, into another key.")
@@ -32,4 +32,8 @@ def sound_options(prefix: str) -> dict:
                         help="A transposing instrument's part: the score, the printed sheet and the ABC and "
                              "MusicXML downloads are written where that instrument reads them (a B♭ clarinet a "
                              "tone above), while the sound stays at concert pitch, so you can play along with it.")
-    return dict(instrument=instrument, transpose=int(transpose), written_above=PARTS[part], swing=float(swing))
+    click = st.toggle("Metronome", False, key=f"{prefix}_click", persist_state="session",
+                      help="A click on every beat, the bar's first higher: a jig's dotted quarters, a reel's half "
+                           "notes in 2/2. It is in the MIDI and WAV downloads too.")
+    return dict(instrument=instrument, transpose=int(transpose), written_above=PARTS[part], swing=float(swing),
+                click=bool(click))

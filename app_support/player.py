@@ -18,6 +18,7 @@ from app_support.media import render_tune
 from musicrnn.errors import MusicRNNError
 from musicrnn.files import safe_name
 from musicrnn.notation.fields import header_value
+from musicrnn.notation.meter import beat_length, meter_length
 
 MEDIA_PATH = "api/media"  # relative to the app's root, like the live view's routes
 RENDER_PATH = "api/render"
@@ -31,15 +32,11 @@ _component = st.components.v2.component(
 
 
 def beats_per_bar(abc: str) -> int:
-    """Clicks in a one-bar count-in: the meter's beats (6/8 is two dotted quarters, 9/8 three)."""
-    meter = (header_value(abc, "M") or "").strip()
-    m = re.fullmatch(r"(\d+)\s*/\s*(\d+)", meter)
-    if not m:
-        return 4 if meter in ("C", "") else 2
-    num, den = int(m.group(1)), int(m.group(2))
-    if den >= 8 and num % 3 == 0 and num > 3:
-        return num // 3
-    return max(1, min(num, 12))
+    """Clicks in a one-bar count-in: the meter's beats, as the metronome counts them (6/8 is two dotted quarters,
+    9/8 three; a tune without `M:` is in 4/4, a free one gets two)."""
+    meter = (header_value(abc, "M") or "").strip() or "4/4"
+    length, beat = meter_length(meter), beat_length(meter)
+    return max(1, min(int(length / beat), 12)) if length and beat else 2
 
 
 def problem_of(res: dict | None, abc: str) -> dict | None:

@@ -63,12 +63,12 @@ def plotly_js(request: Request) -> Response:
 
 #: Playback options an edit may send, and the type each must have.
 RENDER_OPTIONS = {"tempo": (int, float), "instrument": (str,), "transpose": (int,), "written_above": (int,),
-                  "swing": (int, float), "ended": (bool, type(None)), "width": (int, type(None))}
+                  "swing": (int, float), "click": (bool,), "ended": (bool, type(None)), "width": (int, type(None))}
 
 
 async def render(request: Request) -> Response:
-    """POST {abc, tempo, instrument, transpose, written_above, swing, ended, width}: the player's render of an
-    edited tune (`player.payload`), rendered in a worker off the event loop. 400 names a bad field."""
+    """POST {abc, tempo, instrument, transpose, written_above, swing, click, ended, width}: the player's render of
+    an edited tune (`player.payload`), rendered in a worker off the event loop. 400 names a bad field."""
     raw = await request.body()
     if len(raw) > 4 * MAX_ABC_CHARS:
         return JSONResponse({"error": f"the request is larger than {4 * MAX_ABC_CHARS:,} bytes"}, status_code=413)

@@ -2,7 +2,8 @@
 
     python -m musicrnn check FILE.abc [--json]
     python -m musicrnn render FILE.abc --to midi,wav,svg,musicxml --out DIR
-                             [--tempo BPM] [--instrument NAME] [--transpose N] [--written-above N] [--json]
+                             [--tempo BPM] [--instrument NAME] [--transpose N] [--written-above N]
+                             [--click] [--json]
 
 Each tune of the file is handled on its own: one bad tune is reported and the others go
 on. `--json` prints exactly one JSON document on stdout; messages go to stderr.
@@ -58,6 +59,8 @@ def add_commands(subparsers) -> None:
     r.add_argument("--written-above", type=int, default=0, metavar="N",
                    help="write the score, MusicXML and abc N semitones above the sound, for a transposing "
                         "instrument's part (B♭ clarinet 2, E♭ alto sax 9, F horn 7, tenor sax 14)")
+    r.add_argument("--click", action="store_true",
+                   help="add a metronome to the MIDI and audio: a click on every beat, the bar's first higher")
     r.add_argument("--swing", type=float, default=0.0, metavar="S",
                    help="0 straight .. 1 triplet feel (hornpipes)")
     r.add_argument("--json", action="store_true", help="print one JSON summary")
@@ -157,6 +160,7 @@ def _formats(spec: str) -> list[str]:
 
 def render_file(path: str, formats: list[str], out: str, *, tempo: float | None = None,
                 instrument: str | int = "piano", transpose: int = 0, written_above: int = 0, swing: float = 0.0,
+                click: bool = False,
                 timeout: float | None = None) -> dict:
     """Render every tune of an ABC file into `out`; the `render --json` document.
 
@@ -179,7 +183,7 @@ def render_file(path: str, formats: list[str], out: str, *, tempo: float | None 
         t0 = time.perf_counter()
         try:
             res = render_all(tune, formats, tempo=tempo, instrument=instrument, transpose=transpose,
-                             written_above=written_above, swing=swing,
+                             written_above=written_above, swing=swing, click=click,
                              check=False, timeout=timeout)
             files, errors = {}, dict(res["errors"])
             base = f"{stem}-{k + 1:04d}-{safe_name(row['title'], limit=40, keep='').lower()}"
@@ -210,7 +214,7 @@ def run_render(args: argparse.Namespace) -> int:
         formats = _formats(args.to)
         doc = render_file(args.file, formats, args.out, tempo=args.tempo,
                           instrument=args.instrument, transpose=args.transpose, written_above=args.written_above,
-                          swing=args.swing, timeout=args.timeout)
+                          swing=args.swing, click=args.click, timeout=args.timeout)
     except MusicRNNError as e:
         return print_error(e)
     except OSError as e:

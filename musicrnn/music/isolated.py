@@ -88,7 +88,8 @@ def repair(abc: str, *, ended: bool | None = None,
 
 def render_all(abc: str, formats=FORMATS, *,
                tempo: float | None = DEFAULT_TEMPO, instrument: str | int = "piano",
-               transpose: int = 0, written_above: int = 0, swing: float = 0.0, check: bool = True,
+               transpose: int = 0, written_above: int = 0, swing: float = 0.0, click: bool = False,
+               check: bool = True,
                ended: bool | None = None, timeout: float | None = None,
                page_width: int | None = None) -> dict:
     """Everything the studio needs for one tune, in one worker round trip.
@@ -98,7 +99,8 @@ def render_all(abc: str, formats=FORMATS, *,
     "total": seconds}, "ok" (every format made)}. A format that fails does not stop the
     others; after a worker crash the formats not yet made are retried in a fresh worker.
     `timeout` applies to the check and to each format separately. `transpose` moves the sound and the score;
-    `written_above` moves only what is read (score, MusicXML, "abc"): a transposing instrument's part.
+    `written_above` moves only what is read (score, MusicXML, "abc"): a transposing instrument's part. `click`
+    adds a metronome to the MIDI (and so to the audio).
     Raises only for bad arguments (unknown format or instrument) and oversized text.
     """
     if isinstance(formats, str):
@@ -145,7 +147,8 @@ def render_all(abc: str, formats=FORMATS, *,
         try:
             get_pool().call(render_parts_local, abc, tuple(remaining),
                             tempo=tempo, instrument=instrument, transpose=transpose,
-                            written_above=written_above, swing=swing, check=need_check, ended=ended,
+                            written_above=written_above, swing=swing, click=bool(click), check=need_check,
+                            ended=ended,
                             timeout=timeout, page_width=page_width,
                             label=label, what="rendering", on_event=on_event)
             break
@@ -171,18 +174,19 @@ def render_all(abc: str, formats=FORMATS, *,
 
 def abc_to_midi(abc: str, *, tempo: float | None = DEFAULT_TEMPO,
                 instrument: str | int = "piano", transpose: int = 0,
-                swing: float = 0.0) -> bytes:
+                swing: float = 0.0, click: bool = False) -> bytes:
     """MIDI bytes of a tune, repeats and endings played as written.
 
     `tempo` counts quarter notes per minute (None: the tune's Q:, else its type's pace from R:, else 120);
     `instrument` is a name from INSTRUMENTS or a GM program; `transpose` in semitones; `swing` 0-1 delays
-    off-beat eighths (1 = triplet feel, for hornpipes). Runs in a worker process; raises ABCError for
+    off-beat eighths (1 = triplet feel, for hornpipes); `click` adds a metronome. Runs in a worker process;
+    raises ABCError for
     unreadable ABC, RenderError for a crash or time-out.
     """
     resolve_instrument(instrument)
     check_options(tempo, transpose, swing)
     return call(abc_to_midi_local, abc, label=abc,
-                        tempo=tempo, instrument=instrument, transpose=transpose, swing=swing)
+                tempo=tempo, instrument=instrument, transpose=transpose, swing=swing, click=bool(click))
 
 
 def midi_to_wav(midi: bytes) -> bytes:

@@ -1,5 +1,5 @@
 """MIDI files of a tune, written with MIDIUtil from its performance, with the user's tempo, instrument,
-transposition and swing.
+transposition and swing, and a metronome's clicks when asked for (`metronome.py`).
 
 MIDIUtil rather than music21's writer: music21's writer fails outright on some tunes it has just parsed
 (reBar leaves a TimeSignature twice in a stream: the very first tune of O'Neill's 1850 raises
@@ -66,6 +66,8 @@ INSTRUMENTS: dict[str, int] = {
 DEFAULT_TEMPO = 120
 _VELOCITY = 90
 _DRUM_CHANNEL = 9
+#: General MIDI percussion keys of the metronome: a high wood block on a bar's first beat, a low one on the rest.
+CLICK_KEYS = {True: 76, False: 77}
 
 def resolve_instrument(instrument: str | int) -> int:
     """General MIDI program (0-127) for a friendly name (`"tin whistle"`, `"Fiddle"`) or number."""
@@ -121,13 +123,15 @@ def playing_tempo(perf: Performance, tempo: float | None) -> float:
 
 
 def write_midi(perf: Performance, *, tempo: float | None = DEFAULT_TEMPO,
-               program: int = 0, transpose: int = 0, swing: float = 0.0) -> bytes:
-    """A type-1 MIDI file of `perf`: one track per voice, one program, one tempo."""
+               program: int = 0, transpose: int = 0, swing: float = 0.0,
+               clicks: list[tuple[float, bool]] = ()) -> bytes:
+    """A type-1 MIDI file of `perf`: one track per voice, one program, one tempo; `clicks` (quarter notes,
+    accented) on a percussion track of their own, swung as the notes are so that they stay together."""
     from midiutil import MIDIFile
 
     bpm = playing_tempo(perf, tempo)
     n_tracks = max(1, perf.voices)
-    mf = MIDIFile(n_tracks, adjust_origin=False)
+    mf = MIDIFile(n_tracks + (1 if clicks else 0), adjust_origin=False)
     title = perf.title.encode("ascii", "replace").decode("ascii")[:60]
     for v in range(n_tracks):
         channel = v if v < _DRUM_CHANNEL else v + 1
@@ -141,6 +145,11 @@ def write_midi(perf: Performance, *, tempo: float | None = DEFAULT_TEMPO,
         e = swing_time(start + dur, swing)
         mf.addNote(min(v, n_tracks - 1), channel, _fit_pitch(pitch + transpose), s,
                    max(e - s, 1e-3), _VELOCITY)
+    if clicks:
+        mf.addTrackName(n_tracks, 0, "metronome")
+        for at, accent in clicks:
+            mf.addNote(n_tracks, _DRUM_CHANNEL, CLICK_KEYS[accent], swing_time(at, swing), 0.1,
+                       110 if accent else 80)
     # "all notes off" where the music ends, so trailing rests count in the file's length
     mf.addControllerEvent(0, 0, swing_time(perf.quarters, swing), 123, 0)
     buf = io.BytesIO()
@@ -149,19 +158,23 @@ def write_midi(perf: Performance, *, tempo: float | None = DEFAULT_TEMPO,
 
 def abc_to_midi_local(abc: str, *, tempo: float | None = DEFAULT_TEMPO,
                       instrument: str | int = "piano", transpose: int = 0,
-                      swing: float = 0.0) -> bytes:
-    return midi_and_tempo_local(abc, tempo=tempo, instrument=instrument, transpose=transpose, swing=swing)[0]
+                      swing: float = 0.0, click: bool = False) -> bytes:
+    return midi_and_tempo_local(abc, tempo=tempo, instrument=instrument, transpose=transpose, swing=swing,
+                                click=click)[0]
 
 
 def midi_and_tempo_local(abc: str, *, tempo: float | None = DEFAULT_TEMPO, instrument: str | int = "piano",
-                         transpose: int = 0, swing: float = 0.0) -> tuple[bytes, float]:
-    """The MIDI file of a tune and the quarter notes per minute it plays at."""
+                         transpose: int = 0, swing: float = 0.0, click: bool = False) -> tuple[bytes, float]:
+    """The MIDI file of a tune (with a metronome's clicks when `click`) and the quarter notes per minute it
+    plays at."""
+    from musicrnn.music.metronome import clicks
+
     check_options(tempo, transpose, swing)
     perf = performance_local(abc)
     if not perf.notes:
         raise ABCError(f"{perf.title} has no notes to play")
     return (write_midi(perf, tempo=tempo, program=resolve_instrument(instrument), transpose=int(transpose),
-                       swing=float(swing)), playing_tempo(perf, tempo))
+                       swing=float(swing), clicks=clicks(abc) if click else ()), playing_tempo(perf, tempo))
 
 
 # ----------------------------------------------------------------------------- audio

@@ -29,7 +29,7 @@ EXTENSIONS = {"abc": "abc", "midi": "mid", "wav": "wav", "opus": "opus", "musicx
 
 def render_parts_local(abc: str, formats=FORMATS, *, tempo: float | None = DEFAULT_TEMPO,
                        instrument: str | int = "piano", transpose: int = 0, written_above: int = 0,
-                       swing: float = 0.0, check: bool = True,
+                       swing: float = 0.0, click: bool = False, check: bool = True,
                        ended: bool | None = None, page_width: int | None = None) -> Iterator[tuple]:
     """Render one tune to several formats, yielding progress events (run in a worker).
 
@@ -61,7 +61,7 @@ def render_parts_local(abc: str, formats=FORMATS, *, tempo: float | None = DEFAU
                 done[fmt] = written.text
             elif fmt == "midi":
                 done[fmt], done["bpm"] = midi_and_tempo_local(abc, tempo=tempo, instrument=instrument,
-                                                              transpose=transpose, swing=swing)
+                                                              transpose=transpose, swing=swing, click=click)
             elif fmt == "wav":
                 done[fmt] = midi_to_wav_local(need("midi"))
             elif fmt == "opus":

@@ -40,6 +40,21 @@ def meter_length(meter: str | None) -> Fraction | None:
     return Fraction(num, den)
 
 
+def beat_length(meter: str | None) -> Fraction | None:
+    """The beat a musician counts in an M: value, in whole notes: a dotted quarter in 6/8, 9/8 and 12/8 (three
+    eighths to a beat), a half note in 2/2 and 3/2, else the meter's own note (a quarter in 4/4 and 3/4, an
+    eighth in 7/8 and 3/8); None if free."""
+    length = meter_length(meter)
+    if length is None:
+        return None
+    m = _METER.match(meter.strip())
+    den = int(m.group(2)) if m else 4  # `C` and `C|`
+    num = length * den
+    if den >= 8 and num % 3 == 0 and num > 3:
+        return Fraction(3, den)
+    return Fraction(1, 2) if meter.strip() in ("C|", "c|") else Fraction(1, den)
+
+
 def default_unit(meter: str | None) -> str:
     """ABC's rule for a missing L:: 1/16 for meters below 3/4, else 1/8."""
     m = meter_length(meter)

@@ -195,6 +195,8 @@ def test_a_tunebook_tune_plays_on_the_instrument_and_in_the_key_the_player_choos
     assert part["options"]["transpose"] == 2 and part["options"]["written_above"] == 2
     assert part["transposed"] == {"semitones": 4, "as_written": None, "key": "F#"}
     assert [b.proto.url for b in kinds(at, "link_button")] == ["api/tunebook/sheet?transpose=4"]
+    at.toggle(key="tb_click").set_value(True).run()  # a metronome to practise with
+    assert players(at)[0]["options"]["click"] is True and players(at)[0]["key"] != part["key"]
 
 
 def test_the_page_adds_the_tunes_of_an_uploaded_abc_file(app_env, oneills_abc):

@@ -129,6 +129,16 @@ def test_render_writes_a_transposing_instruments_part_above_the_sound(tmp_path, 
     assert [p for _, _, p in midi_notes(open(files["midi"], "rb").read())] == [62, 64, 66, 67]  # sounding in D
 
 
+def test_render_click_adds_a_metronome(tmp_path, capsys):
+    src = tmp_path / "d.abc"
+    src.write_text("X:1\nT:Scale\nL:1/4\nM:4/4\nK:D\nDEFG|\n")
+    assert run(["render", str(src), "--to", "midi", "--out", str(tmp_path / "o"), "--click", "--tempo", "60",
+                "--json"]) == 0
+    midi = open(json.loads(capsys.readouterr().out)["tunes"][0]["files"]["midi"], "rb").read()
+    assert sorted((round(s, 3), p) for s, _, p in midi_notes(midi)) == [  # a wood block on each beat, with the notes
+        (0.0, 62), (0.0, 76), (1.0, 64), (1.0, 77), (2.0, 66), (2.0, 77), (3.0, 67), (3.0, 77)]
+
+
 @pytest.mark.parametrize("argv,message", [
     (["--to", "midi,mp4"], "unknown format"),
     (["--instrument", "kazoo-ish"], "unknown instrument"),
