@@ -1,27 +1,21 @@
 """A metronome for a tune: a click on every beat as the MIDI plays it, the first of each bar accented.
 
 The bars come in the order `play_order` plays them (repeats and endings expanded, as the MIDI and the player's
-timeline have them), each as long as the MIDI's own reading of it (`timeline.measure_lengths`), so the clicks
+timeline have them), each as long as the MIDI's own reading of it (`music21_text.measure_lengths`), so the clicks
 cannot drift from the notes. A beat is what a musician counts (`notation.meter.beat_length`: a dotted quarter
 in 6/8, a half note in 2/2). A pickup counts back from the bar line after it, as a musician counts it in.
 """
 from __future__ import annotations
 
-from musicrnn.music.music21_text import voice_blocks
+from musicrnn.music.music21_text import first_voice_measures
 from musicrnn.music.play_order import play_order
-from musicrnn.music.structure import parse_tune
-from musicrnn.music.timeline import measure_lengths
 from musicrnn.notation.meter import beat_length, meter_length
 
 
 def clicks(abc: str) -> list[tuple[float, bool]]:
     """(quarter notes from the start, accented) of every click; none for a tune whose bars music21 cannot
     measure or whose meter is free."""
-    tune = parse_tune(abc)
-    blocks = voice_blocks(tune)
-    bars = blocks[0][2] if blocks else []
-    music = [k for k, b in enumerate(bars) if b.has_notes]
-    per_bar = measure_lengths(tune, [bars[k] for k in music]) if music else None
+    tune, bars, music, per_bar = first_voice_measures(abc)
     if per_bar is None:
         return []
     lengths = {k: sum(parts) for k, parts in zip(music, per_bar)}

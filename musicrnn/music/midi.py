@@ -13,6 +13,7 @@ import io
 import re
 
 from musicrnn.errors import ABCError, RenderError
+from musicrnn.music.metronome import clicks
 from musicrnn.music.performance import Performance, performance_local
 
 #: General MIDI programs (0-based) by friendly name; the UI lists these keys.
@@ -167,8 +168,6 @@ def midi_and_tempo_local(abc: str, *, tempo: float | None = DEFAULT_TEMPO, instr
                          transpose: int = 0, swing: float = 0.0, click: bool = False) -> tuple[bytes, float]:
     """The MIDI file of a tune (with a metronome's clicks when `click`) and the quarter notes per minute it
     plays at."""
-    from musicrnn.music.metronome import clicks
-
     check_options(tempo, transpose, swing)
     perf = performance_local(abc)
     if not perf.notes:

@@ -4,7 +4,8 @@
 bar lines in the spellings music21 reads correctly, so both avoid music21's repeat bugs. Every text gets
 `%abc-2.1` (accidentals last to the end of the bar, as every player does; music21 reads unversioned ABC as 1.3
 where they do not) and a few meaning-preserving rewrites where music21 would silently drop notes (`H`
-fermata, `">"` annotations, letters that are not ABC). `bar_lengths` asks music21 how long each bar is.
+fermata, `">"` annotations, letters that are not ABC). `bar_lengths` asks music21 how long each bar is,
+`measure_lengths` how long each engraved measure plays.
 """
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from fractions import Fraction
 from musicrnn.music.play_order import play_order
 from musicrnn.music.structure import STATE_FIELDS, Bar, Tune, parse_tune
 from musicrnn.notation.fields import NON_NOTE_FIELD_LINE
-from musicrnn.notation.meter import default_unit
+from musicrnn.notation.meter import default_unit, meter_length
 
 # Text music21 must not see rewritten as notes: strings, !decorations!, +decorations+.
 _PROTECTED = re.compile(r'"[^"\n]*"?|![^!\s|]{1,60}!|\+[^+\s|]{1,60}\+')
@@ -247,3 +248,31 @@ def _lengths_of(text: str, count: int) -> tuple[tuple[Fraction | None, ...], int
         lengths.append(None if a is None or b is None else (b - a) / 4)
     notes = sum(1 for n in flat.notes if not isinstance(n, harmony.Harmony))
     return tuple(lengths), notes
+
+
+def measure_lengths(tune: Tune, bars: list[Bar]) -> list[list[float]] | None:
+    """For each bar, the quarter notes each engraved measure it became lasts as the MIDI plays it (the
+    MIDI's own reading of each bar); a bar longer than its meter is two measures, as music21's `reBar`
+    splits it once, at the meter's length. None when music21 cannot say how long the bars are."""
+    try:
+        lengths, _ = bar_lengths(tune, bars)
+    except Exception:  # music21 raises many types; the engraving reports the problem
+        return None
+    out = []
+    for b, got in zip(bars, lengths):
+        if got is None:
+            return None
+        want = meter_length(tune.meter_at(b))
+        out.append([float(want) * 4, float(got - want) * 4] if want and got > want else [float(got) * 4])
+    return out
+
+
+def first_voice_measures(abc: str) -> tuple[Tune, list[Bar], list[int], list[list[float]] | None]:
+    """A tune's first voice as the MIDI plays it: the tune, the voice's bars, the indices of those with notes, and
+    `measure_lengths` of those (None when music21 cannot say). The player's timeline and the metronome both
+    time their bars by it."""
+    tune = parse_tune(abc)
+    blocks = voice_blocks(tune)
+    bars = blocks[0][2] if blocks else []
+    music = [k for k, b in enumerate(bars) if b.has_notes]
+    return tune, bars, music, measure_lengths(tune, [bars[k] for k in music]) if music else None

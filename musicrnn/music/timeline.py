@@ -12,10 +12,8 @@ from dataclasses import dataclass, field
 
 from musicrnn.errors import RenderError
 from musicrnn.music.midi import swing_time
-from musicrnn.music.music21_text import bar_lengths, voice_blocks
+from musicrnn.music.music21_text import first_voice_measures
 from musicrnn.music.play_order import play_order
-from musicrnn.music.structure import Bar, Tune, parse_tune
-from musicrnn.notation.meter import meter_length
 
 _MEI = "{http://www.music-encoding.org/ns/mei}"
 _XML_ID = "{http://www.w3.org/XML/1998/namespace}id"
@@ -104,23 +102,6 @@ def build_timeline(layout: Layout, order: list[int], *, bpm: float, swing: float
             "events": events, "played_bars": played}
 
 
-def measure_lengths(tune: Tune, bars: list[Bar]) -> list[list[float]] | None:
-    """For each bar, the quarter notes each engraved measure it became lasts as the MIDI plays it (the
-    MIDI's own reading of each bar); a bar longer than its meter is two measures, as music21's `reBar`
-    splits it once, at the meter's length. None when music21 cannot say how long the bars are."""
-    try:
-        lengths, _ = bar_lengths(tune, bars)
-    except Exception:  # music21 raises many types; the engraving reports the problem
-        return None
-    out = []
-    for b, got in zip(bars, lengths):
-        if got is None:
-            return None
-        want = meter_length(tune.meter_at(b))
-        out.append([float(want) * 4, float(got - want) * 4] if want and got > want else [float(got) * 4])
-    return out
-
-
 def timeline_for(abc: str, layout: Layout, *, bpm: float, swing: float = 0.0) -> dict:
     """The tune's timeline: the engraving's bars in the order `play_order` plays the tune's bars, each as
     long as the MIDI plays it (so a bar starts when it sounds even where music21 reads a note inside it a
@@ -129,11 +110,7 @@ def timeline_for(abc: str, layout: Layout, *, bpm: float, swing: float = 0.0) ->
     When the engraving's bars cannot be matched to the tune's (its first voice), they are played as written,
     once each, and `exact` is False.
     """
-    tune = parse_tune(abc)
-    blocks = voice_blocks(tune)
-    bars = blocks[0][2] if blocks else []
-    music = [k for k, b in enumerate(bars) if b.has_notes]
-    per_bar = measure_lengths(tune, [bars[k] for k in music]) if music else None
+    _, bars, music, per_bar = first_voice_measures(abc)
     exact = per_bar is not None and sum(map(len, per_bar)) == len(layout.bars)
     if exact:
         measures, at = {}, 0
