@@ -139,12 +139,18 @@ def test_the_loop_starts_as_the_first_phrase_and_names_the_pickup(browser, serve
         page.close()
 
 
+def loop_bars(page, first: str, last: str):
+    """Loop the player's bars `first` to `last` (as the menus name them); the player."""
+    player = page.locator(PLAYER)
+    player.get_by_label("Loop from bar").select_option(label=first)
+    player.get_by_label("Loop to bar").select_option(label=last)
+    player.get_by_role("button", name="Loop bars").click()
+    return player
+
+
 def test_loop_stays_in_its_bars_and_half_speed_keeps_the_pitch(browser, server):
     page = open_tune(browser, server, "Sixteen bars")
-    player = page.locator(PLAYER)
-    player.get_by_label("Loop from bar").select_option(label="bar 2")
-    player.get_by_label("Loop to bar").select_option(label="bar 3")
-    player.get_by_role("button", name="Loop bars").click()
+    player = loop_bars(page, "bar 2", "bar 3")
     tl = page.evaluate("() => document.querySelector('[data-testid=musicrnn-player]').__timeline")
     start = next(pb[0] for pb in tl["played_bars"] if tl["bars"][pb[2]]["label"] == "2")
     end = next(pb[1] for pb in tl["played_bars"] if tl["bars"][pb[2]]["label"] == "3")
@@ -175,10 +181,7 @@ def test_loop_stays_in_its_bars_and_half_speed_keeps_the_pitch(browser, server):
 
 def test_speed_up_plays_each_time_round_the_loop_a_little_faster_up_to_the_tunes_tempo(browser, server):
     page = open_tune(browser, server, "Sixteen bars")
-    player = page.locator(PLAYER)
-    player.get_by_label("Loop from bar").select_option(label="bar 2")
-    player.get_by_label("Loop to bar").select_option(label="bar 2")
-    player.get_by_role("button", name="Loop bars").click()
+    player = loop_bars(page, "bar 2", "bar 2")
     player.get_by_label("Speed in percent").fill("90")
     player.get_by_label("Speed up 5% each time round the loop").check()
     player.get_by_role("button", name="Play").click()

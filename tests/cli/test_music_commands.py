@@ -99,42 +99,37 @@ def test_render_plays_a_tune_at_its_types_pace_unless_told_or_its_q_says(tmp_pat
     assert quaver_seconds("--tempo", "60") == [0.5] * 4  # --tempo decides for every tune
 
 
+def render_one(tmp_path, capsys, tune: str, formats: str, *options: str) -> dict[str, str]:
+    """The files `render --json` writes for a file holding `tune`, by format."""
+    src = tmp_path / "tune.abc"
+    src.write_text(tune)
+    assert run(["render", str(src), "--to", formats, "--out", str(tmp_path / "o"), *options, "--json"]) == 0
+    return json.loads(capsys.readouterr().out)["tunes"][0]["files"]
+
+
 def test_render_transpose_changes_the_pitches(tmp_path, capsys):
-    src = tmp_path / "c.abc"
-    src.write_text("X:1\nT:Scale\nL:1/4\nM:4/4\nK:C\nCDEF|\n")
-    assert run(["render", str(src), "--to", "mid", "--out", str(tmp_path), "--transpose",
-                "-12", "--json"]) == 0
-    doc = json.loads(capsys.readouterr().out)
-    midi = open(doc["tunes"][0]["files"]["midi"], "rb").read()
-    assert [p for _, _, p in midi_notes(midi)] == [48, 50, 52, 53]
+    files = render_one(tmp_path, capsys, "X:1\nT:Scale\nL:1/4\nM:4/4\nK:C\nCDEF|\n", "mid", "--transpose", "-12")
+    assert [p for _, _, p in midi_notes(open(files["midi"], "rb").read())] == [48, 50, 52, 53]
 
 
 def test_render_writes_the_tune_out_in_the_key_it_is_transposed_to(tmp_path, capsys):
-    src = tmp_path / "d.abc"
-    src.write_text('X:1\nT:Scale\nL:1/8\nM:4/4\nK:D\n"D"DEF^G ABcd|\n')
-    assert run(["render", str(src), "--to", "abc,musicxml", "--out", str(tmp_path / "o"), "--transpose", "1",
-                "--json"]) == 0
-    files = json.loads(capsys.readouterr().out)["tunes"][0]["files"]
+    files = render_one(tmp_path, capsys, 'X:1\nT:Scale\nL:1/8\nM:4/4\nK:D\n"D"DEF^G ABcd|\n', "abc,musicxml",
+                       "--transpose", "1")
     assert open(files["abc"]).read() == 'X:1\nT:Scale\nL:1/8\nM:4/4\nK:Eb\n"Eb"EFG=A Bcde|\n'  # Eb, not D#
     assert "<fifths>-3</fifths>" in open(files["musicxml"]).read()
 
 
 def test_render_writes_a_transposing_instruments_part_above_the_sound(tmp_path, capsys):
-    src = tmp_path / "d.abc"
-    src.write_text("X:1\nT:Scale\nL:1/4\nM:4/4\nK:D\nDEFG|\n")
-    assert run(["render", str(src), "--to", "abc,midi", "--out", str(tmp_path / "o"), "--written-above", "2",
-                "--json"]) == 0
-    files = json.loads(capsys.readouterr().out)["tunes"][0]["files"]
+    files = render_one(tmp_path, capsys, "X:1\nT:Scale\nL:1/4\nM:4/4\nK:D\nDEFG|\n", "abc,midi",
+                       "--written-above", "2")
     assert "K:E\nEFGA|" in open(files["abc"]).read()  # a B♭ clarinet's part, a tone above
     assert [p for _, _, p in midi_notes(open(files["midi"], "rb").read())] == [62, 64, 66, 67]  # sounding in D
 
 
 def test_render_click_adds_a_metronome(tmp_path, capsys):
-    src = tmp_path / "d.abc"
-    src.write_text("X:1\nT:Scale\nL:1/4\nM:4/4\nK:D\nDEFG|\n")
-    assert run(["render", str(src), "--to", "midi", "--out", str(tmp_path / "o"), "--click", "--tempo", "60",
-                "--json"]) == 0
-    midi = open(json.loads(capsys.readouterr().out)["tunes"][0]["files"]["midi"], "rb").read()
+    files = render_one(tmp_path, capsys, "X:1\nT:Scale\nL:1/4\nM:4/4\nK:D\nDEFG|\n", "midi", "--click",
+                       "--tempo", "60")
+    midi = open(files["midi"], "rb").read()
     assert sorted((round(s, 3), p) for s, _, p in midi_notes(midi)) == [  # a wood block on each beat, with the notes
         (0.0, 62), (0.0, 76), (1.0, 64), (1.0, 77), (2.0, 66), (2.0, 77), (3.0, 67), (3.0, 77)]
 
