@@ -18,12 +18,11 @@ from musicrnn.generation.prime import known_types
 from musicrnn.notation.tune_types import TUNE_TYPES, TuneType, quarter_tempo
 
 ANY = "any (the model chooses)"
-# For a model trained without tune types: the meters of the common types (what the picker offered before types),
-# and the type whose pace each plays at.
-METERS = {"4/4 (reel, hornpipe)": ("4/4", "1/8"), "6/8 (jig)": ("6/8", "1/8"), "9/8 (slip jig)": ("9/8", "1/8"),
-          "2/4 (polka)": ("2/4", "1/8"), "3/4 (waltz)": ("3/4", "1/8"), ANY: (None, None)}
-METER_PACE = {"4/4 (reel, hornpipe)": "reel", "6/8 (jig)": "jig", "9/8 (slip jig)": "slip jig",
-              "2/4 (polka)": "polka", "3/4 (waltz)": "waltz"}
+# For a model trained without tune types: the meters of the common types (what the picker offered before types):
+# meter, unit length, and the type whose pace each plays at.
+METERS = {"4/4 (reel, hornpipe)": ("4/4", "1/8", "reel"), "6/8 (jig)": ("6/8", "1/8", "jig"),
+          "9/8 (slip jig)": ("9/8", "1/8", "slip jig"), "2/4 (polka)": ("2/4", "1/8", "polka"),
+          "3/4 (waltz)": ("3/4", "1/8", "waltz"), ANY: (None, None, None)}
 KEYS = ["D", "G", "A", "E", "C", "F", "Bb", "Em", "Am", "Bm", "Dm", "Gm", "Ador", "Edor", "Ddor", "Gdor",
         "Amix", "Dmix", "Gmix", "any (the model chooses)"]
 ENDING_LABELS = {DEFAULT_ENDINGS: "like real tunes of the type", "model": "as the model writes them",
@@ -33,7 +32,7 @@ ENDING_LABELS = {DEFAULT_ENDINGS: "like real tunes of the type", "model": "as th
 def pace_of(choice: str | None) -> TuneType | None:
     """The tune type whose pace and beat the picker's choice plays at (a type, or a meter of a model trained
     without types); None for "any", where each tune plays at its own."""
-    return TUNE_TYPES.get(choice) or TUNE_TYPES.get(METER_PACE.get(choice, ""))
+    return TUNE_TYPES.get(choice) or TUNE_TYPES.get(METERS.get(choice, (None, None, ""))[2])
 
 
 def set_type_tempo(picker: str = "studio_type") -> None:
@@ -63,7 +62,7 @@ def kept_request(types: dict) -> tuple[dict | None, str | None]:
         st.session_state["studio_type"] = kept_type
         set_type_tempo()
     elif not types:  # a model without types: its meter picker shows the kept tune's meter, where it lists it
-        shown = [name for name, (meter, _) in METERS.items() if meter == kept_meter]
+        shown = [name for name, (meter, _, _) in METERS.items() if meter == kept_meter]
         if shown:
             st.session_state["studio_meter"] = shown[0]
             set_type_tempo("studio_meter")
@@ -174,7 +173,7 @@ if (generate or keep) and value is not None:
             elif types and tune_type != ANY:
                 prime = type_prime(tune_type, ckpt.get("data"), key=k, start=start.strip() or None)
             else:
-                meter, unit = METERS.get(tune_type, (None, None))
+                meter, unit, _ = METERS.get(tune_type, (None, None, None))
                 prime = build_prime(meter, unit, k, start.strip() or None)
             settings |= ending_options(ckpt, settings["tune_type"] if types else None, endings)
             import torch
