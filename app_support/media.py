@@ -12,7 +12,6 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 
 from musicrnn.errors import MusicRNNError, RenderError
-from musicrnn.notation.transpose import written_for
 
 #: What a render makes at once. The page's audio (WAV: Opus takes longer to synthesize here) is made from the
 #: MIDI when the player first asks for it (`page_audio`), so the score is drawn without waiting for the sound.
@@ -102,8 +101,8 @@ def render_tune(abc: str, *, tempo: float | None = None, instrument: str = "pian
     res["key"] = key
     # what the printable sheet is made of: the semitones it is written away from the tune as given, those its
     # score is still to be moved by the engraver (a tune that could not be written out in the new key), and why
-    written = written_for(abc, transpose + written_above)
-    res["request"] = {"abc": abc, "written": transpose + written_above, "left": written.left, "why": written.why}
+    written = res.get("written") or {"left": 0, "why": None}
+    res["request"] = {"abc": abc, "written": transpose + written_above, **written}
     _CACHE.put(key, res)
     return res
 

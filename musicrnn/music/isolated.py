@@ -96,7 +96,8 @@ def render_all(abc: str, formats=FORMATS, *,
 
     Returns {"label", "check" (CheckReport dict or None), "check_error", "data" {format:
     bytes, or str for svg}, "errors" {format: message}, "timings" {format or "check" or
-    "total": seconds}, "ok" (every format made)}. A format that fails does not stop the
+    "total": seconds}, "ok" (every format made), "written" ({"left": semitones the engraver still moved
+    the score, "why" it was not written out}, None before a worker said)}. A format that fails does not stop the
     others; after a worker crash the formats not yet made are retried in a fresh worker.
     `timeout` applies to the check and to each format separately. `transpose` moves the sound and the score;
     `written_above` moves only what is read (score, MusicXML, "abc"): a transposing instrument's part. `click`
@@ -117,7 +118,7 @@ def render_all(abc: str, formats=FORMATS, *,
     label = tune_label(abc)
     wanted = [f for f in FORMATS if f in formats]
     out: dict[str, Any] = {"label": label, "check": None, "check_error": None, "data": {},
-                           "errors": {}, "timings": {}, "ok": False}
+                           "errors": {}, "timings": {}, "ok": False, "written": None}
     t_start = time.perf_counter()
     remaining = list(wanted)
     need_check = check
@@ -128,6 +129,8 @@ def render_all(abc: str, formats=FORMATS, *,
         if kind == "check":
             out["check"], out["check_error"] = ev[1], ev[2]
             out["timings"]["check"] = ev[3]
+        elif kind == "written":
+            out["written"] = {"left": ev[1], "why": ev[2]}
         elif kind == "start":
             current["step"] = ev[1]
             return True  # each format gets the full time limit

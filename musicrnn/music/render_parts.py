@@ -33,8 +33,9 @@ def render_parts_local(abc: str, formats=FORMATS, *, tempo: float | None = DEFAU
                        ended: bool | None = None, page_width: int | None = None) -> Iterator[tuple]:
     """Render one tune to several formats, yielding progress events (run in a worker).
 
-    Events: ("check", report dict or None, error or None, seconds), ("start", fmt),
-    ("ok", fmt, data, seconds), ("error", fmt, message, seconds). Formats are done in a
+    Events: ("check", report dict or None, error or None, seconds), ("written", semitones left to the
+    engraver, why the tune could not be written out or None), ("start", fmt), ("ok", fmt, data, seconds),
+    ("error", fmt, message, seconds). Formats are done in a
     fixed order (midi before audio, musicxml before svg) and share their intermediates. The score, the
     MusicXML and "abc" are transposed with the sound (`written_for`), and `written_above` semitones more for a
     transposing instrument's part (a B♭ clarinet reads 2 above what sounds), which the sound is not; "timeline" is
@@ -50,6 +51,7 @@ def render_parts_local(abc: str, formats=FORMATS, *, tempo: float | None = DEFAU
         except Exception as e:
             yield ("check", None, _message("check", label, e), time.perf_counter() - t0)
     written = written_for(abc, transpose + written_above)
+    yield ("written", written.left, written.why)
     done: dict[str, Any] = {}
     failed: dict[str, str] = {}
 
